@@ -1,0 +1,44 @@
+# One task runner. Every target bootstraps .venv itself and reinstalls only
+# when pyproject.toml changed, so `make lab` and `make test` are the only set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+
+.PHONY: lab test lint course fast-course data bench build clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lab: $(STAMP)  ## start JupyterLab on the course (127.0.0.1)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser \
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint  ## ruff, then pytest (unit tests and every notebook in fast mode)
+	$(BIN)/python -m pytest
+
+build: $(STAMP)  ## regenerate notebooks/ from solutions/
+	$(BIN)/ppml build
+
+course: $(STAMP)  ## execute every solution notebook in full mode; table of times and headlines
+	$(BIN)/ppml run
+
+fast-course: $(STAMP)
+	$(BIN)/ppml run --fast
+
+data: $(STAMP)  ## prefetch every dataset into PPML_DATA_DIR (or the cache dir)
+	$(BIN)/ppml data download
+
+bench: $(STAMP)  ## side-by-side timings in benchmarks/
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,123 @@
+"""The ``ppml`` command: ``doctor``, ``data download``, ``build [--check]``, ``run [--fast]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _project_root() -> Path:
+    """The course checkout: the current folder if it holds ``solutions/``, else the package's parent."""
+    cwd = Path.cwd()
+    if (cwd / "solutions").is_dir():
+        return cwd
+    return Path(__file__).resolve().parent.parent
+
+
+def _doctor(args) -> int:
+    from .doctor import diagnose
+
+    findings = diagnose()
+    width = max(len(f.topic) for f in findings)
+    for f in findings:
+        print(f"{'ok' if f.ok else 'MISSING':<7}  {f.topic:<{width}}  {f.detail}")
+    bad = [f for f in findings if not f.ok]
+    print(f"\n{len(findings) - len(bad)} ok, {len(bad)} missing.")
+    return 1 if bad else 0
+
+
+def _data(args) -> int:
+    from .config import data_dir
+    from .data import download_all
+    from .errors import ChecksumError, DataNotFoundError
+
+    root = Path(args.data_dir) if args.data_dir else data_dir()
+    print(f"Downloading course datasets into {root} ...")
+    try:
+        status = download_all(root)
+    except (DataNotFoundError, ChecksumError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for name, missing in status.items():
+        print(f"{name}: {'complete' if not missing else 'missing ' + str(missing)}")
+    return 0 if not any(status.values()) else 1
+
+
+def _build(args) -> int:
+    from .build import build_all
+    from .errors import NotebookBuildError
+
+    root = _project_root()
+    try:
+        report = build_all(root / "solutions", root / "notebooks", check=args.check)
+    except NotebookBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for p in report.written:
+        print(f"wrote {p.relative_to(root)}")
+    for p in report.stale:
+        print(f"not in sync with solutions/: {p.relative_to(root)}", file=sys.stderr)
+    for p in report.orphans:
+        print(f"no source in solutions/ for: {p.relative_to(root)}", file=sys.stderr)
+    if not report.ok:
+        print("Run `ppml build` to regenerate notebooks/ from solutions/.", file=sys.stderr)
+        return 1
+    if args.check:
+        print("notebooks/ is in sync with solutions/.")
+    return 0
+
+
+def _format_headline(h) -> str:
+    if h is None:
+        return "(no headline)"
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in h.values.items())
+
+
+def _run(args) -> int:
+    from .runner import run_notebooks
+
+    root = _project_root()
+    paths = [Path(p) for p in args.notebooks] or sorted((root / "solutions").glob("*.ipynb"))
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        print(f"error: no such notebook: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    mode = "fast" if args.fast else "full"
+    results = run_notebooks(
+        paths, fast=args.fast, timeout=args.timeout,
+        progress=lambda p: print(f"running {p.name} ({mode} mode) ...", flush=True),
+    )
+    print(f"\n{'notebook':<32} {'wall time':>10}  headline")
+    for r in results:
+        status = _format_headline(r.headline) if r.error is None else f"FAILED: {r.error}"
+        print(f"{r.path.stem:<32} {r.seconds:>9.1f}s  {status}")
+    total = sum(r.seconds for r in results)
+    failed = [r for r in results if r.error]
+    print(f"\n{len(results)} notebook(s), {total:.1f}s in all, {len(failed)} failed.")
+    return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="ppml", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check Python, packages, datasets and the Jupyter kernel")
+    data = sub.add_parser("data", help="manage datasets")
+    data_sub = data.add_subparsers(dest="action", required=True)
+    dl = data_sub.add_parser("download", help="download and verify every course dataset")
+    dl.add_argument("--data-dir", help="target folder (default: PPML_DATA_DIR or the cache dir)")
+    build = sub.add_parser("build", help="generate notebooks/ from solutions/")
+    build.add_argument("--check", action="store_true", help="exit 1 if notebooks/ is stale")
+    run = sub.add_parser("run", help="execute notebooks; print wall time and headline numbers")
+    run.add_argument("--fast", action="store_true", help="fast mode (PPML_FAST=1)")
+    run.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: solutions/*.ipynb)")
+    args = parser.parse_args(argv)
+    handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Self-checks for the notebooks' exercises: ``check_<name>(learner_function)``.
+
+Each check calls the learner's function on its own inputs, compares with the
+reference in the package, and returns a :class:`CheckResult` that displays as
+a pass or as what is wrong with a hint.
+"""
+
+from ._core import FAIL_MARK, PASS_MARK, CheckResult
+from .nb00 import (
+    SERVER_VIEW_ITEMS,
+    THREAT_ACTORS,
+    THREAT_BEHAVIOURS,
+    THREAT_SCENARIOS,
+    check_clip_and_noise,
+    check_recover_label,
+    check_server_view,
+    check_threat_models,
+)
+
+__all__ = [
+    "FAIL_MARK",
+    "PASS_MARK",
+    "SERVER_VIEW_ITEMS",
+    "THREAT_ACTORS",
+    "THREAT_BEHAVIOURS",
+    "THREAT_SCENARIOS",
+    "CheckResult",
+    "check_clip_and_noise",
+    "check_recover_label",
+    "check_server_view",
+    "check_threat_models",
+]
