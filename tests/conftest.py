@@ -1,0 +1,34 @@
+"""Shared fixtures: the project root and the shared datasets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shared_data() -> Path | None:
+    env = os.environ.get("PPML_DATA_DIR")
+    for candidate in (env, ROOT.parent / "shared" / "data"):
+        if candidate and (Path(candidate) / "MNIST" / "raw").is_dir():
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    found = _shared_data()
+    if found is None:
+        pytest.fail(
+            "No dataset copy found: set PPML_DATA_DIR to a folder with MNIST/raw and adult/ "
+            "(CI uses ../shared/data)."
+        )
+    return found

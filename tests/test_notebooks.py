@@ -1,0 +1,89 @@
+"""Every solution notebook runs in fast mode and passes its self-checks; every student
+notebook is in sync with its source and fails only with the exercises' NotImplementedError."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ppml_helpers.build import build_notebook, render
+from ppml_helpers.exercises import FAIL_MARK, PASS_MARK
+from ppml_helpers.runner import cell_errors, execute_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+STUDENTS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+def _text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if "text" in out:
+            parts.append(out["text"])
+        parts.extend(out.get("data", {}).get(k, "") for k in ("text/plain", "text/html"))
+    return "\n".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def _check_cells(nb) -> list[int]:
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "ph.exercises.check_" in c.source]
+
+
+def test_there_are_notebooks():
+    assert SOLUTIONS, "no solution notebooks found"
+    assert _ids(SOLUTIONS) == _ids(STUDENTS)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_solution_structure(path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
+    for heading in REQUIRED_MARKDOWN:
+        assert heading in markdown, f"{path.name} has no '{heading}' section"
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert "parameters" in first_code.metadata.get("tags", []), "setup cell must be tagged parameters"
+    assert "setup(seed=" in first_code.source
+    assert len(_check_cells(nb)) >= 3, "at least three exercises with self-checks"
+    assert "ph.report.headline(" in nb.cells[-1].source, "the last cell records the headline"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "no stored outputs"
+
+
+@pytest.mark.parametrize("path", STUDENTS, ids=_ids(STUDENTS))
+def test_student_notebook_in_sync(path):
+    source = nbformat.read(ROOT / "solutions" / path.name, as_version=4)
+    assert path.read_text(encoding="utf-8") == render(build_notebook(source, path.name)), (
+        f"{path.name} is stale: run `ppml build`"
+    )
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_solution_runs_in_fast_mode_and_passes_its_checks(path, tmp_path):
+    nb = execute_notebook(path, fast=True, report_dir=tmp_path)
+    for i in _check_cells(nb):
+        text = _text(nb.cells[i])
+        assert PASS_MARK in text and FAIL_MARK not in text, f"cell {i}: {text}"
+    report = json.loads((tmp_path / f"{path.stem}.json").read_text())
+    assert report["fast"] is True and report["values"]
+
+
+@pytest.mark.parametrize("path", STUDENTS, ids=_ids(STUDENTS))
+def test_student_fails_only_with_the_exercises(path, tmp_path):
+    nb = execute_notebook(path, fast=True, allow_errors=True, report_dir=tmp_path)
+    errors = cell_errors(nb)
+    exercise_cells = {
+        i for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and 'raise NotImplementedError("Exercise' in c.source
+    }
+    allowed = exercise_cells | set(_check_cells(nb))
+    assert exercise_cells, "a student notebook must have exercises"
+    assert {e[1] for e in errors} == {"NotImplementedError"}, errors
+    assert {e[0] for e in errors} <= allowed, errors
+    assert exercise_cells <= {e[0] for e in errors}, "every exercise cell raises until solved"
+    assert (tmp_path / f"{path.stem}.json").exists(), "the notebook ran to its last cell"
