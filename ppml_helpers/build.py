@@ -49,6 +49,10 @@ def _replace_code(src: str, where: str, label: str) -> str:
     out, inside, indent, func = [], False, "", None
     for line in src.split("\n"):
         stripped = line.strip()
+        if stripped not in (CODE_BEGIN, CODE_END) and (CODE_BEGIN in line or CODE_END in line):
+            raise NotebookBuildError(
+                f"{where}: a marker line must hold the marker alone, got {stripped!r}."
+            )
         m = _DEF.match(line)
         if m and not inside:
             func = m.group(1)

@@ -101,7 +101,8 @@ class InversionResult:
     Attributes:
         reconstruction: the recovered inputs, same shape as the attacked batch.
         labels: the labels used (recovered or optimised) as an int tensor.
-        losses: gradient-matching loss after each optimiser step.
+        losses: gradient-matching loss after each L-BFGS step (the last one is the
+            loss of ``reconstruction``).
     """
 
     reconstruction: torch.Tensor
@@ -191,7 +192,7 @@ def dlg_attack(
         loss.backward()
         return loss
 
-    losses = []
+    before = []  # L-BFGS's step() returns the loss at the point it started from
     steps = range(iterations)
     if progress:
         from tqdm.auto import tqdm
@@ -199,9 +200,11 @@ def dlg_attack(
         steps = tqdm(steps, desc="DLG", leave=False)
     for _ in steps:
         loss = float(opt.step(closure).detach())
-        converged = bool(losses) and loss == losses[-1]  # L-BFGS made no more progress
-        losses.append(loss)
+        converged = bool(before) and loss == before[-1]  # L-BFGS made no more progress
+        before.append(loss)
         if converged or not math.isfinite(loss) or loss < 1e-12:
             break
+    final = float(_matching_loss(model, params, dummy_x, dummy_y, targets, soft, distance).detach())
+    losses = [*before[1:], final]
     final_labels = dummy_y.detach().argmax(-1) if soft else dummy_y
     return InversionResult(dummy_x.detach(), final_labels, tuple(losses))

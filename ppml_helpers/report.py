@@ -7,6 +7,7 @@ is set (``ppml run`` sets it) the values are written there as
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import numbers
@@ -45,9 +46,12 @@ class Headline:
     fast: bool
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{k}</td><td>{_fmt(v)}</td></tr>" for k, v in self.values.items())
+        esc = html.escape
+        rows = "".join(
+            f"<tr><td>{esc(k)}</td><td>{esc(_fmt(v))}</td></tr>" for k, v in self.values.items()
+        )
         mode = "fast" if self.fast else "full"
-        return f"<b>{self.notebook}</b> headline ({mode} mode)<table>{rows}</table>"
+        return f"<b>{esc(self.notebook)}</b> headline ({mode} mode)<table>{rows}</table>"
 
     def __repr__(self) -> str:
         mode = "fast" if self.fast else "full"

@@ -128,7 +128,7 @@ def fit(
             loss = F.cross_entropy(model(xb), yb)
             loss.backward()
             opt.step()
-            loss_sum += float(loss) * len(yb)
+            loss_sum += loss.item() * len(yb)
             seen += len(yb)
         history.epoch.append(epoch)
         history.train_loss.append(loss_sum / max(seen, 1))

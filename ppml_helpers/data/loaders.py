@@ -220,7 +220,7 @@ def load_adult(*, data_dir=None, download: bool = True) -> TabularData:
         download: fetch the files from UCI when missing (MD5-verified).
 
     Returns:
-        :class:`TabularData` with 108 features.
+        :class:`TabularData` with 105 features (6 numeric, 99 one-hot).
 
     Raises:
         DataNotFoundError: files missing and download off or impossible.

@@ -6,6 +6,8 @@ together cover every index exactly once. Introduced in ``01_federated_averaging`
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pandas as pd
 
@@ -118,12 +120,7 @@ def partition_shards(labels, num_clients: int, *, shards_per_client: int = 2, se
         )
     if total > len(y):
         raise ValueError(f"{total} shards are more than the {len(y)} examples.")
-    # One shard per class first, the rest by largest remainder of the proportional share.
-    per_class = np.ones(len(classes), dtype=int)
-    exact = counts / counts.sum() * (total - len(classes))
-    per_class += np.floor(exact).astype(int)
-    rest = total - per_class.sum()
-    per_class[np.argsort(-(exact - np.floor(exact)), kind="stable")[:rest]] += 1
+    per_class = _shards_per_class(counts, total)
     rng = np.random.default_rng(seed)
     shards = []
     for c, m in zip(classes, per_class, strict=True):
@@ -133,6 +130,20 @@ def partition_shards(labels, num_clients: int, *, shards_per_client: int = 2, se
     return [
         np.sort(np.concatenate([shards[s] for s in order[i::k]])) for i in range(k)
     ]
+
+
+def _shards_per_class(counts: np.ndarray, total: int) -> np.ndarray:
+    """Split ``total`` shards over classes: one each, then each next one to the class
+    with the largest current shard size (``count / shards``), never past ``count``."""
+    per_class = np.ones(len(counts), dtype=int)
+    heap = [(-float(c), i) for i, c in enumerate(counts) if c > 1]
+    heapq.heapify(heap)
+    for _ in range(total - len(counts)):
+        _, i = heapq.heappop(heap)
+        per_class[i] += 1
+        if per_class[i] < counts[i]:
+            heapq.heappush(heap, (-counts[i] / per_class[i], i))
+    return per_class
 
 
 def partition_summary(labels, parts) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-__all__ = ["PASS_MARK", "FAIL_MARK", "CheckResult", "call_learner", "failed", "passed"]
+__all__ = ["FAIL_MARK", "PASS_MARK", "CheckResult", "call_learner", "failed", "passed"]
 
 PASS_MARK = "✅"
 FAIL_MARK = "❌"
