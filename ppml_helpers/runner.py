@@ -57,7 +57,6 @@ def execute_notebook(
         env["PPML_REPORT_DIR"] = str(report_dir)
     else:
         env.pop("PPML_REPORT_DIR", None)
-    env.setdefault("MPLBACKEND", "agg")
     env.update(extra_env or {})
     client = NotebookClient(
         nb,
