@@ -24,7 +24,8 @@ lab: $(STAMP)  ## start JupyterLab on the course (127.0.0.1)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint  ## ruff, then pytest (unit tests and every notebook in fast mode)
+test: lint  ## ruff, notebooks/ in sync with solutions/, then pytest (units and every notebook, fast mode)
+	$(BIN)/ppml build --check
 	$(BIN)/python -m pytest
 
 build: $(STAMP)  ## regenerate notebooks/ from solutions/
