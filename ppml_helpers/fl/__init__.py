@@ -1,0 +1,27 @@
+"""Federated learning from scratch: FedAvg, FedSGD, FedProx, and update compression.
+
+``ph.fl.fedavg`` averages state dicts, ``ph.fl.run_fedavg`` runs whole
+simulations. Introduced in ``01_federated_averaging``.
+"""
+
+from .aggregate import fedavg, state_bytes
+from .client import batch_plan, client_generator, client_update, clients_update_vectorised
+from .compress import Compressed, Int8Quantizer, NoCompression, TopK
+from .simulate import FedAvgResult, RoundRecord, num_sampled, run_fedavg
+
+__all__ = [
+    "Compressed",
+    "FedAvgResult",
+    "Int8Quantizer",
+    "NoCompression",
+    "RoundRecord",
+    "TopK",
+    "batch_plan",
+    "client_generator",
+    "client_update",
+    "clients_update_vectorised",
+    "fedavg",
+    "num_sampled",
+    "run_fedavg",
+    "state_bytes",
+]

@@ -1,0 +1,194 @@
+"""FedAvg rounds in one process: sample clients, train them, aggregate, evaluate, count bytes.
+
+Introduced in ``01_federated_averaging``; the Flower version is ``02_flower``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..train import evaluate
+from .aggregate import fedavg, state_bytes
+from .client import batch_plan, client_generator, client_update, clients_update_vectorised
+from .compress import NoCompression
+
+__all__ = ["FedAvgResult", "RoundRecord", "num_sampled", "run_fedavg"]
+
+
+def num_sampled(num_clients: int, client_fraction: float) -> int:
+    """Clients per round as in McMahan et al.: ``max(round(C * K), 1)``; C = 0 means one."""
+    if not 0 <= client_fraction <= 1:
+        raise ValueError(f"client_fraction must be in [0, 1]. Got {client_fraction!r}.")
+    return max(round(client_fraction * num_clients), 1)
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One round: the global model's test metrics after aggregation, who trained, and the traffic."""
+
+    round: int
+    test_accuracy: float
+    test_loss: float
+    clients: tuple[int, ...]
+    bytes_down: int
+    bytes_up: int
+    seconds: float
+    vectorised: bool
+
+
+@dataclass
+class FedAvgResult:
+    """What :func:`run_fedavg` returns: the final global model and the per-round history."""
+
+    model: nn.Module
+    rounds: list[RoundRecord] = field(default_factory=list)
+    target_accuracy: float | None = None
+    rounds_to_target: int | None = None
+
+    @property
+    def accuracy(self) -> list[float]:
+        return [r.test_accuracy for r in self.rounds]
+
+    @property
+    def final_accuracy(self) -> float:
+        return self.rounds[-1].test_accuracy
+
+    def bytes_until(self, round_: int | None = None) -> int:
+        """Bytes sent down and up in rounds ``1..round_`` (all rounds when ``None``)."""
+        last = len(self.rounds) if round_ is None else round_
+        return sum(r.bytes_down + r.bytes_up for r in self.rounds[:last])
+
+    def as_frame(self):
+        import pandas as pd
+
+        rows = [
+            {"round": r.round, "test_accuracy": r.test_accuracy, "test_loss": r.test_loss,
+             "clients": len(r.clients), "MB_down": r.bytes_down / 1e6, "MB_up": r.bytes_up / 1e6,
+             "seconds": r.seconds}
+            for r in self.rounds
+        ]
+        return pd.DataFrame(rows).set_index("round")
+
+
+def _aligned_cost(plans) -> float:
+    """Padded work over real work if these plans were vectorised (1.0 = batches line up)."""
+    steps = max(len(p) for p in plans)
+    real = sum(len(b) for p in plans for b in p)
+    padded = sum(max(len(p[t]) for p in plans if t < len(p)) * len(plans) for t in range(steps))
+    return padded / real
+
+
+def run_fedavg(
+    model_fn,
+    train_set,
+    partitions,
+    test_set,
+    *,
+    rounds: int,
+    client_fraction: float,
+    local_epochs: int,
+    batch_size: int | None,
+    lr: float,
+    mu: float = 0.0,
+    seed: int,
+    target_accuracy: float | None = None,
+    stop_at_target: bool = False,
+    compression=None,
+    vectorise: bool | str = "auto",
+    lr_decay: float = 1.0,
+    progress: bool = True,
+) -> FedAvgResult:
+    """Federated averaging (McMahan et al. 2017), with FedSGD and FedProx as special cases.
+
+    Each round samples ``max(round(C * K), 1)`` of the K clients without
+    replacement, sends them the global model, lets each run ``local_epochs``
+    epochs of SGD with ``batch_size`` (``None``: the full local set, so E=1,
+    B=None is FedSGD) and learning rate ``lr`` (times ``lr_decay ** (round-1)``),
+    and replaces the global model by the average of their models weighted by
+    local dataset size. Bytes down are the model's size per sampled client;
+    bytes up are what ``compression`` (default: none) sends.
+
+    Args:
+        model_fn: builds the model; called once, under ``seed``.
+        train_set, test_set: ``(x, y)`` tensor pairs.
+        partitions: one index array per client into ``train_set``.
+        mu: FedProx proximal weight (0 = FedAvg).
+        target_accuracy: record the first round whose test accuracy reaches it.
+        stop_at_target: stop once it is reached.
+        compression: a compressor from :mod:`ppml_helpers.fl.compress` for uploads.
+        vectorise: ``True``, ``False`` or ``"auto"`` (vectorise when padding
+            costs under 25 % extra work, i.e. when the batches nearly line up).
+
+    Raises:
+        ValueError: empty partitions, bad rounds, fraction, lr, mu or target.
+    """
+    x, y = train_set
+    parts = [torch.as_tensor(np.asarray(p), dtype=torch.int64) for p in partitions]
+    if not parts or any(len(p) == 0 for p in parts):
+        raise ValueError("partitions must be a non-empty list of non-empty index arrays.")
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1. Got {rounds}.")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive. Got {lr!r}.")
+    if mu < 0:
+        raise ValueError(f"mu must be non-negative. Got {mu!r}.")
+    if target_accuracy is not None and not 0 < target_accuracy <= 1:
+        raise ValueError(f"target_accuracy must be in (0, 1]. Got {target_accuracy!r}.")
+    if vectorise not in (True, False, "auto"):
+        raise ValueError(f"vectorise must be True, False or 'auto'. Got {vectorise!r}.")
+    m = num_sampled(len(parts), client_fraction)
+    compressor = compression or NoCompression()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = model_fn()
+    worker = model_fn()
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xFEDA]))
+    result = FedAvgResult(model=model, target_accuracy=target_accuracy)
+    model_size = state_bytes(model.state_dict())
+    from tqdm.auto import tqdm
+
+    bar = tqdm(range(1, rounds + 1), desc="rounds", leave=False, disable=not progress)
+    for rnd in bar:
+        start = time.perf_counter()
+        chosen = sorted(rng.choice(len(parts), size=m, replace=False).tolist())
+        step_lr = lr * lr_decay ** (rnd - 1)
+        plans = [
+            batch_plan(len(parts[c]), local_epochs=local_epochs, batch_size=batch_size,
+                       generator=client_generator(seed, rnd, c))
+            for c in chosen
+        ]
+        data = [(x[parts[c]], y[parts[c]]) for c in chosen]
+        use_vmap = vectorise is True or (
+            vectorise == "auto" and len(chosen) > 1 and _aligned_cost(plans) <= 1.25
+        )
+        global_state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
+        if use_vmap:
+            states = clients_update_vectorised(model, data, plans, lr=step_lr, mu=mu)
+        else:
+            states = []
+            for (xc, yc), plan in zip(data, plans, strict=True):
+                worker.load_state_dict(global_state)
+                states.append(client_update(worker, xc, yc, plan, lr=step_lr, mu=mu))
+        received, up = [], 0
+        for state in states:
+            delta = OrderedDict((k, state[k] - global_state[k]) for k in global_state)
+            sent = compressor(delta)
+            up += sent.nbytes
+            received.append(OrderedDict((k, global_state[k] + sent.update[k]) for k in global_state))
+        model.load_state_dict(fedavg(received, [len(parts[c]) for c in chosen]))
+        ev = evaluate(model, test_set)
+        record = RoundRecord(rnd, ev.accuracy, ev.loss, tuple(chosen), m * model_size, up,
+                             time.perf_counter() - start, use_vmap)
+        result.rounds.append(record)
+        bar.set_postfix(acc=f"{ev.accuracy:.4f}")
+        if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
+            result.rounds_to_target = rnd
+            if stop_at_target:
+                break
+    return result
