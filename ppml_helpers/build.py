@@ -45,13 +45,19 @@ def strip_outputs(nb):
     return nb
 
 
-def _replace_code(src: str, where: str, label: str) -> str:
+_NEAR = re.compile(r"(BEGIN|END)\s*SOLUTION", re.IGNORECASE)
+
+
+def _replace_code(src: str, where: str, chapter: str, number: int) -> tuple[str, int]:
     out, inside, indent, func = [], False, "", None
     for line in src.split("\n"):
         stripped = line.strip()
-        if stripped not in (CODE_BEGIN, CODE_END) and (CODE_BEGIN in line or CODE_END in line):
+        if stripped in (MD_BEGIN, MD_END):
+            raise NotebookBuildError(f"{where}: markdown solution markers in a code cell.")
+        if _NEAR.search(line) and stripped not in (CODE_BEGIN, CODE_END):
             raise NotebookBuildError(
-                f"{where}: a marker line must hold the marker alone, got {stripped!r}."
+                f"{where}: {stripped!r} looks like a solution marker but is not exactly "
+                f"'{CODE_BEGIN}' or '{CODE_END}' alone on its line."
             )
         m = _DEF.match(line)
         if m and not inside:
@@ -60,8 +66,9 @@ def _replace_code(src: str, where: str, label: str) -> str:
             if inside:
                 raise NotebookBuildError(f"{where}: '{CODE_BEGIN}' inside an open solution region.")
             inside, indent = True, line[: len(line) - len(line.lstrip())]
+            number += 1
             what = f"complete {func}()" if func else "write your solution here"
-            out.append(f'{indent}raise NotImplementedError("Exercise {label}: {what}")')
+            out.append(f'{indent}raise NotImplementedError("Exercise {chapter}.{number}: {what}")')
         elif stripped == CODE_END:
             if not inside:
                 raise NotebookBuildError(f"{where}: '{CODE_END}' without a matching '{CODE_BEGIN}'.")
@@ -70,23 +77,46 @@ def _replace_code(src: str, where: str, label: str) -> str:
             out.append(line)
     if inside:
         raise NotebookBuildError(f"{where}: '{CODE_BEGIN}' is never closed by '{CODE_END}'.")
-    return "\n".join(out)
+    return "\n".join(out), number
 
 
-def _replace_markdown(src: str, where: str, label: str) -> str:
-    pattern = re.compile(re.escape(MD_BEGIN) + r".*?" + re.escape(MD_END), re.S)
-    prompt = f"*Exercise {label}: write your answer here.*"
-    out = pattern.sub(lambda _: prompt, src)
-    if MD_BEGIN in out or MD_END in out:
-        raise NotebookBuildError(f"{where}: unmatched '{MD_BEGIN}' / '{MD_END}' markers.")
-    return out
+def _replace_markdown(src: str, where: str, chapter: str, number: int) -> tuple[str, int]:
+    for line in src.split("\n"):
+        if line.strip() in (CODE_BEGIN, CODE_END):
+            raise NotebookBuildError(f"{where}: code solution markers in a markdown cell.")
+    out, pos, open_at = [], 0, None
+    for m in _NEAR.finditer(src):
+        begin = m.group(1).upper() == "BEGIN"
+        marker = MD_BEGIN if begin else MD_END
+        at = m.start() - len("<!-- ")
+        if at < 0 or not src.startswith(marker, at) or m.group(0) != marker[5:-4]:
+            raise NotebookBuildError(
+                f"{where}: {src[max(at, 0): m.end() + 4]!r} looks like a solution marker but is "
+                f"not exactly '{MD_BEGIN}' or '{MD_END}'."
+            )
+        if begin:
+            if open_at is not None:
+                raise NotebookBuildError(f"{where}: '{MD_BEGIN}' inside an open solution region.")
+            out.append(src[pos:at])
+            open_at = at
+        else:
+            if open_at is None:
+                raise NotebookBuildError(f"{where}: '{MD_END}' without a matching '{MD_BEGIN}'.")
+            number += 1
+            out.append(f"*Exercise {chapter}.{number}: write your answer here.*")
+            pos, open_at = at + len(MD_END), None
+    if open_at is not None:
+        raise NotebookBuildError(f"{where}: '{MD_BEGIN}' is never closed by '{MD_END}'.")
+    out.append(src[pos:])
+    return "".join(out), number
 
 
 def build_notebook(nb, name: str = "notebook"):
     """Return the student version of a solution notebook (a new object).
 
     Raises:
-        NotebookBuildError: unmatched or nested markers, or markers in the wrong cell type.
+        NotebookBuildError: unmatched or nested markers, near-miss markers (a typo
+            would otherwise ship the solution), or markers in the wrong cell type.
     """
     m = _NN.match(Path(name).name)
     chapter = str(int(m.group(1))) if m else "0"
@@ -95,22 +125,13 @@ def build_notebook(nb, name: str = "notebook"):
     number = 0
     for i, cell in enumerate(student.cells):
         where = _where(name, i, cell)
-        src = cell.source
-        has_code = CODE_BEGIN in src or CODE_END in src
-        has_md = MD_BEGIN in src or MD_END in src
+        if not _NEAR.search(cell.source):
+            continue
         if cell.cell_type == "code":
-            if has_md:
-                raise NotebookBuildError(f"{where}: markdown solution markers in a code cell.")
-            if has_code:
-                number += 1
-                cell.source = _replace_code(src, where, f"{chapter}.{number}")
+            cell.source, number = _replace_code(cell.source, where, chapter, number)
         elif cell.cell_type == "markdown":
-            if has_code:
-                raise NotebookBuildError(f"{where}: code solution markers in a markdown cell.")
-            if has_md:
-                number += 1
-                cell.source = _replace_markdown(src, where, f"{chapter}.{number}")
-        elif has_code or has_md:
+            cell.source, number = _replace_markdown(cell.source, where, chapter, number)
+        else:
             raise NotebookBuildError(f"{where}: solution markers in a {cell.cell_type} cell.")
     return student
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-__all__ = ["Config", "data_dir", "fast_mode", "report_dir", "seed_everything", "setup"]
+__all__ = ["Config", "check_seed", "data_dir", "fast_mode", "report_dir", "seed_everything", "setup"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -89,14 +89,23 @@ def report_dir(environ=None) -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+def check_seed(seed, name: str = "seed") -> int:
+    """Return ``seed`` if it is a non-negative integer, else raise a ``ValueError`` naming it.
+
+    Helpers take explicit seeds so every run can be repeated; ``None`` is refused.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer (runs must be repeatable). Got {seed!r}.")
+    return int(seed)
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python's ``random``, NumPy's legacy global generator and torch.
 
     Helpers never rely on these global seeds (they take ``seed=``/``rng=``);
     this only makes a learner's own ad-hoc cells repeatable.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer. Got {seed!r}.")
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

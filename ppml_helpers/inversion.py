@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import check_seed
+
 __all__ = [
     "InversionResult",
     "dlg_attack",
@@ -76,16 +78,26 @@ def privatize_gradient(
 ) -> list[torch.Tensor]:
     """Clip an update to L2 norm ``max_norm`` and add Gaussian noise of std ``noise_multiplier * max_norm``.
 
-    This is the per-example step of DP-SGD (``04_dp_sgd``) applied to one
-    client's whole update; ``noise_multiplier`` is sigma / C as in Opacus.
+    This is the per-example step of DP-SGD (Abadi et al. 2016; ``04_dp_sgd``)
+    applied to one client's whole update. ``noise_multiplier`` is the noise's
+    standard deviation divided by the clipping bound, as in Opacus.
 
     Raises:
-        ValueError: ``max_norm <= 0`` or ``noise_multiplier < 0``.
+        ValueError: no tensors, ``max_norm`` not positive and finite,
+            ``noise_multiplier`` negative or not finite.
+        TypeError: ``generator`` is not a ``torch.Generator``.
     """
-    if not max_norm > 0:
-        raise ValueError(f"max_norm must be positive. Got {max_norm!r}.")
-    if not noise_multiplier >= 0:
-        raise ValueError(f"noise_multiplier must be non-negative. Got {noise_multiplier!r}.")
+    if not grads:
+        raise ValueError("grads is empty: give one tensor per parameter.")
+    if not (isinstance(max_norm, (int, float)) and math.isfinite(max_norm) and max_norm > 0):
+        raise ValueError(f"max_norm must be positive and finite. Got {max_norm!r}.")
+    if not (isinstance(noise_multiplier, (int, float)) and math.isfinite(noise_multiplier)
+            and noise_multiplier >= 0):
+        raise ValueError(f"noise_multiplier must be non-negative and finite. Got {noise_multiplier!r}.")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator (seed it for a repeatable demo). Got {generator!r}."
+        )
     norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
     scale = min(1.0, max_norm / (float(norm) + 1e-12))
     std = noise_multiplier * max_norm
@@ -167,6 +179,9 @@ def dlg_attack(
             f"same shapes: expected {[tuple(p.shape) for p in params]}, got "
             f"{[tuple(g.shape) for g in target_grads]}."
         )
+    check_seed(seed)
+    if isinstance(iterations, bool) or not isinstance(iterations, int):
+        raise ValueError(f"iterations must be an integer. Got {iterations!r}.")
     if distance not in ("l2", "cosine"):
         raise ValueError(f"distance must be 'l2' or 'cosine'. Got {distance!r}.")
     if iterations < 1:
@@ -177,7 +192,10 @@ def dlg_attack(
         dummy_y = torch.randn((shape[0], num_classes), generator=gen).requires_grad_(True)
         variables, soft = [dummy_x, dummy_y], True
     else:
-        labels = torch.as_tensor(labels, dtype=torch.int64).reshape(-1)
+        raw = torch.as_tensor(labels).reshape(-1)
+        if raw.is_floating_point() or raw.is_complex() or raw.dtype == torch.bool:
+            raise ValueError(f"labels must be integer class ids. Got {raw.tolist()}.")
+        labels = raw.to(torch.int64)
         if labels.numel() != shape[0] or labels.min() < 0 or labels.max() >= num_classes:
             raise ValueError(
                 f"labels must hold {shape[0]} class ids in [0, {num_classes}). Got {labels.tolist()}."

@@ -412,3 +412,48 @@ def test_build_all_malformed_source_names_the_file(project):
     nbformat.write(_nb(BAD_CELLS["begin_without_end"]), solutions / "03_bad.ipynb")
     with pytest.raises(NotebookBuildError, match=r"03_bad\.ipynb, cell 0"):
         build_all(solutions, notebooks)
+
+
+# --- near-miss markers and numbering per region ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["###BEGIN SOLUTION", "### begin solution", "# BEGIN SOLUTION", "### BEGIN  SOLUTION", "### END SOLUTION!"],
+)
+def test_near_miss_code_markers_are_refused(line):
+    src = f"def f():\n    {line}\n    return 42\n    ### END SOLUTION"
+    if "END" in line:
+        src = "def f():\n    ### BEGIN SOLUTION\n    return 42\n    " + line
+    with pytest.raises(NotebookBuildError, match="looks like a solution marker"):
+        build_notebook(_nb(new_code_cell(src)), "00_x.ipynb")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<!--BEGIN SOLUTION-->secret<!-- END SOLUTION -->", "<!-- begin solution -->secret<!-- END SOLUTION -->",
+     "<!-- BEGIN SOLUTION -->secret<!-- END  SOLUTION -->"],
+)
+def test_near_miss_markdown_markers_are_refused(text):
+    with pytest.raises(NotebookBuildError, match="looks like a solution marker"):
+        build_notebook(_nb(new_markdown_cell(text)), "00_x.ipynb")
+
+
+def test_nested_markdown_markers_are_refused():
+    text = "<!-- BEGIN SOLUTION -->a<!-- BEGIN SOLUTION -->b<!-- END SOLUTION -->"
+    with pytest.raises(NotebookBuildError, match="inside an open solution region"):
+        build_notebook(_nb(new_markdown_cell(text)), "00_x.ipynb")
+
+
+def test_two_regions_in_one_cell_get_two_numbers():
+    code = (
+        "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n\n\n"
+        "def g():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION\n"
+    )
+    text = "<!-- BEGIN SOLUTION -->a<!-- END SOLUTION --> and <!-- BEGIN SOLUTION -->b<!-- END SOLUTION -->"
+    out = build_notebook(_nb(new_code_cell(code), new_markdown_cell(text)), "04_x.ipynb")
+    assert "Exercise 4.1: complete f()" in out.cells[0].source
+    assert "Exercise 4.2: complete g()" in out.cells[0].source
+    assert "Exercise 4.3" in out.cells[1].source and "Exercise 4.4" in out.cells[1].source
+    assert "return 1" not in out.cells[0].source and "return 2" not in out.cells[0].source
+    assert out.cells[1].source.count("write your answer here") == 2

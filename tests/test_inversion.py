@@ -305,3 +305,33 @@ def test_privatize_bad_noise_multiplier_raises(noise_multiplier):
         privatize_gradient(
             _big_grads(), max_norm=1.0, noise_multiplier=noise_multiplier, generator=_gen()
         )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"generator": None}, TypeError, "generator"),
+        ({"noise_multiplier": float("inf")}, ValueError, "noise_multiplier"),
+        ({"max_norm": float("nan")}, ValueError, "max_norm"),
+    ],
+)
+def test_privatize_gradient_bad_input(kwargs, error, match):
+    args = {"max_norm": 1.0, "noise_multiplier": 1.0, "generator": torch.Generator()} | kwargs
+    with pytest.raises(error, match=match):
+        privatize_gradient([torch.ones(3)], **args)
+
+
+def test_privatize_gradient_empty_raises():
+    with pytest.raises(ValueError, match="grads"):
+        privatize_gradient([], max_norm=1.0, noise_multiplier=1.0, generator=torch.Generator())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"labels": [3.7]}, "labels"), ({"iterations": 2.5}, "iterations"), ({"seed": None}, "seed")],
+)
+def test_dlg_attack_bad_arguments(mnist_test, kwargs, match):
+    model, _, y, grads = _victim(mnist_test)
+    args = {"labels": y, "iterations": 1, "seed": 0} | kwargs
+    with pytest.raises(ValueError, match=match):
+        dlg_attack(model, grads, shape=IMAGE, **args)

@@ -16,6 +16,16 @@ from ppml_helpers.runner import cell_errors, execute_notebook
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 STUDENTS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# What each notebook's headline must show (the issues' "done when" numbers), fast mode included.
+HEADLINE_CHECKS = {
+    "00_threat_models": lambda v: (
+        v["dlg_mse"] < 1e-3
+        and v["idlg_labels_recovered"] == v["idlg_labels_tried"] == 20
+        and v["clipped_only_mse"] < 1e-3  # clipping alone does not stop the cosine attack
+        and v["batch32_mse"] > v["blank_guess_mse"]  # the batch attack fails
+        and v["noised_mse"] > v["blank_guess_mse"]  # noise defeats it
+    ),
+}
 REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
 
 
@@ -71,6 +81,7 @@ def test_solution_runs_in_fast_mode_and_passes_its_checks(path, tmp_path):
         assert PASS_MARK in text and FAIL_MARK not in text, f"cell {i}: {text}"
     report = json.loads((tmp_path / f"{path.stem}.json").read_text())
     assert report["fast"] is True and report["values"]
+    assert HEADLINE_CHECKS[path.stem](report["values"]), report["values"]
 
 
 @pytest.mark.parametrize("path", STUDENTS, ids=_ids(STUDENTS))

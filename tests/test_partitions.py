@@ -339,3 +339,28 @@ def test_summary_layout():
 def test_summary_out_of_range_index_raises_naming_parts(bad):
     with pytest.raises(ValueError, match="parts"):
         partition_summary(np.array([0, 1, 1, 0]), [np.array([0]), bad])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda y: partition_iid(y, 2, seed=None),
+        lambda y: partition_dirichlet(y, 2, alpha=1.0, seed=None),
+        lambda y: partition_shards(y, 2, seed=-1),
+    ],
+    ids=["iid", "dirichlet", "shards"],
+)
+def test_partitions_need_an_explicit_seed(call):
+    with pytest.raises(ValueError, match="seed"):
+        call(np.arange(20) % 2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"alpha": "1"}, "alpha"), ({"alpha": None}, "alpha"), ({"min_size": 2.5}, "min_size"),
+     ({"max_tries": 0}, "max_tries")],
+)
+def test_dirichlet_bad_argument_types(kwargs, match):
+    args = {"alpha": 1.0} | kwargs
+    with pytest.raises(ValueError, match=match):
+        partition_dirichlet(np.arange(20) % 2, 2, seed=0, **args)

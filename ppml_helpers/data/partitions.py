@@ -11,6 +11,8 @@ import heapq
 import numpy as np
 import pandas as pd
 
+from ..config import check_seed
+
 __all__ = ["partition_dirichlet", "partition_iid", "partition_shards", "partition_summary"]
 
 
@@ -45,7 +47,7 @@ def partition_iid(labels, num_clients: int, *, seed) -> list[np.ndarray]:
     """
     y = _labels(labels)
     k = _num_clients(num_clients, len(y))
-    perm = np.random.default_rng(seed).permutation(len(y))
+    perm = np.random.default_rng(check_seed(seed)).permutation(len(y))
     return [np.sort(part) for part in np.array_split(perm, k)]
 
 
@@ -56,7 +58,9 @@ def partition_dirichlet(
 
     For every class c, draw ``p ~ Dir(alpha * 1_K)`` and give client k a share
     ``p_k`` of class c's (shuffled) examples; redraw everything until each
-    client holds at least ``min_size`` examples (Hsu, Qi & Brown 2019). Large
+    client holds at least ``min_size`` examples (the scheme of Yurochkin et al.
+    2019 and NIID-Bench, Li et al. 2022; Hsu, Qi & Brown 2019 instead draw a
+    label mix per client). Large
     alpha (100) is close to IID; alpha = 0.1 gives most clients one or two
     dominant classes.
 
@@ -66,13 +70,19 @@ def partition_dirichlet(
     """
     y = _labels(labels)
     k = _num_clients(num_clients, len(y))
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise ValueError(f"alpha must be a positive finite number. Got {alpha!r}.")
     if not np.isfinite(alpha) or alpha <= 0:
         raise ValueError(f"alpha must be a positive finite number. Got {alpha!r}.")
+    if isinstance(min_size, bool) or not isinstance(min_size, (int, np.integer)):
+        raise ValueError(f"min_size must be an integer. Got {min_size!r}.")
+    if isinstance(max_tries, bool) or not isinstance(max_tries, (int, np.integer)) or max_tries < 1:
+        raise ValueError(f"max_tries must be a positive integer. Got {max_tries!r}.")
     if min_size < 0 or min_size * k > len(y):
         raise ValueError(
             f"min_size must be in [0, n / num_clients] = [0, {len(y) // k}]. Got {min_size}."
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     classes = np.unique(y)
     by_class = [np.flatnonzero(y == c) for c in classes]
     for _ in range(max_tries):
@@ -97,8 +107,9 @@ def partition_shards(labels, num_clients: int, *, shards_per_client: int = 2, se
 
     The paper sorts MNIST by label, cuts 200 shards of 300 and gives each of
     100 clients two, so most clients see two digits. Here every shard lies
-    within one label (each label gets a number of shards proportional to its
-    count, by largest remainder), so a client never holds more than
+    within one label (shards go one at a time to the label whose shards are
+    currently largest, D'Hondt style, so sizes are as equal as the label counts
+    allow and none is empty), so a client never holds more than
     ``shards_per_client`` labels; shard sizes then vary by a few percent
     instead of the paper's straddling shards giving some clients a third label.
 
@@ -121,7 +132,7 @@ def partition_shards(labels, num_clients: int, *, shards_per_client: int = 2, se
     if total > len(y):
         raise ValueError(f"{total} shards are more than the {len(y)} examples.")
     per_class = _shards_per_class(counts, total)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     shards = []
     for c, m in zip(classes, per_class, strict=True):
         idx = rng.permutation(np.flatnonzero(y == c))

@@ -48,8 +48,8 @@ THREAT_SCENARIOS = {
     "shared model.",
     "C": "The aggregator sends one hospital a specially crafted 'global model' so that the "
     "hospital's next update reveals its patients' scans.",
-    "D": "A start-up with ordinary API access to the published model queries it to test "
-    "whether a celebrity was a patient.",
+    "D": "A journalist outside the consortium, with the same access to the publicly "
+    "released model as anyone, queries it to test whether a celebrity was a patient.",
     "E": "A hospital follows the protocol, but compares successive global models to infer "
     "what the other hospitals' patients look like.",
 }

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..config import check_seed
 from ..train import evaluate
 from .aggregate import fedavg, state_bytes
 from .client import batch_plan, client_generator, client_update, clients_update_vectorised
@@ -140,6 +141,7 @@ def run_fedavg(
         raise ValueError(f"mu must be non-negative. Got {mu!r}.")
     if target_accuracy is not None and not 0 < target_accuracy <= 1:
         raise ValueError(f"target_accuracy must be in (0, 1]. Got {target_accuracy!r}.")
+    check_seed(seed)
     if vectorise not in (True, False, "auto"):
         raise ValueError(f"vectorise must be True, False or 'auto'. Got {vectorise!r}.")
     m = num_sampled(len(parts), client_fraction)

@@ -1,0 +1,31 @@
+"""The package as pip builds it contains every subpackage, not only the top level."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from setuptools import find_packages
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_subpackage_is_packaged():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = set(find_packages(where=str(ROOT), **config["packages"]["find"]))
+    on_disk = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "ppml_helpers").rglob("__init__.py")
+    }
+    assert on_disk <= found, f"not packaged: {sorted(on_disk - found)}"
+    assert {"ppml_helpers", "ppml_helpers.data", "ppml_helpers.exercises", "ppml_helpers.fl"} <= on_disk
+
+
+def test_console_script_points_at_the_cli():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["ppml"] == "ppml_helpers.cli:main"
