@@ -41,7 +41,7 @@ data: $(STAMP)  ## prefetch every dataset into PPML_DATA_DIR (or the cache dir)
 	$(BIN)/ppml data download
 
 bench: $(STAMP)  ## side-by-side timings in benchmarks/
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)

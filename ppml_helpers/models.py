@@ -13,6 +13,7 @@ from torch import nn
 
 __all__ = [
     "MLP",
+    "LayerStack",
     "LogisticRegression",
     "McMahanCNN",
     "SigmoidLeNet",
@@ -26,18 +27,29 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-class LogisticRegression(nn.Module):
+class LayerStack(nn.Module):
+    """A model whose forward is exactly ``self.net(x)`` for an ``nn.Sequential`` ``net``.
+
+    Federated simulations train many copies of such a model at once with
+    batched matrix products (``ppml_helpers.fl``), which needs to know the
+    layers in order; subclasses only build ``self.net``.
+    """
+
+    net: nn.Sequential
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class LogisticRegression(LayerStack):
     """Multinomial logistic regression: flatten, then one linear layer."""
 
     def __init__(self, in_features: int = 784, num_classes: int = 10):
         super().__init__()
-        self.linear = nn.Linear(in_features, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x.flatten(1))
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(in_features, num_classes))
 
 
-class MLP(nn.Module):
+class MLP(LayerStack):
     """McMahan et al.'s "2NN": 784-200-200-10 with ReLU (199,210 parameters)."""
 
     def __init__(self, in_features: int = 784, hidden: int = 200, num_classes: int = 10):
@@ -50,9 +62,6 @@ class MLP(nn.Module):
             nn.ReLU(),
             nn.Linear(hidden, num_classes),
         )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
 
 
 class McMahanCNN(nn.Module):

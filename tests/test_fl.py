@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ppml_helpers import fl
-from ppml_helpers.models import MLP, LogisticRegression
+from ppml_helpers.models import MLP, LogisticRegression, SmallCNN
 
 
 def _random_states(k: int, seed: int):
@@ -137,26 +137,39 @@ def _clients(sizes, seed=0):
     return [(torch.rand((n, 1, 28, 28), generator=gen), torch.randint(0, 10, (n,), generator=gen)) for n in sizes]
 
 
+@pytest.mark.parametrize("engine", ["bmm-mlp", "vmap-mlp", "vmap-cnn"])
 @pytest.mark.parametrize(
     ("sizes", "batch_size", "mu"),
     [((40, 40, 40), 10, 0.0), ((40, 33, 17), 10, 0.0), ((40, 33, 17), None, 0.0), ((30, 30), 8, 0.5)],
     ids=["aligned", "uneven", "fedsgd-uneven", "fedprox"],
 )
-def test_vectorised_equals_sequential(sizes, batch_size, mu):
+def test_vectorised_equals_sequential(sizes, batch_size, mu, engine):
     torch.manual_seed(0)
-    model = MLP(hidden=32)
+    model = SmallCNN() if engine == "vmap-cnn" else MLP(hidden=32)
+    method = engine.split("-")[0]
     data = _clients(sizes)
     plans = [
         fl.batch_plan(n, local_epochs=2, batch_size=batch_size, generator=fl.client_generator(0, 1, i))
         for i, n in enumerate(sizes)
     ]
     start = OrderedDict((k, v.clone()) for k, v in model.state_dict().items())
-    vec = fl.clients_update_vectorised(model, data, plans, lr=0.1, mu=mu)
+    vec = fl.clients_update_vectorised(model, data, plans, lr=0.1, mu=mu, method=method)
     for (x, y), plan, got in zip(data, plans, vec, strict=True):
         model.load_state_dict(start)
         seq = fl.client_update(model, x, y, plan, lr=0.1, mu=mu)
         for key in seq:
             torch.testing.assert_close(got[key], seq[key], atol=1e-5, rtol=1e-5)
+
+
+def test_bmm_refuses_a_model_that_is_not_a_linear_stack():
+    plans = [fl.batch_plan(4, local_epochs=1, batch_size=2, generator=torch.Generator())]
+    with pytest.raises(ValueError, match="method='bmm'"):
+        fl.clients_update_vectorised(SmallCNN(), _clients([4]), plans, lr=0.1, method="bmm")
+
+
+def test_only_linear_stacks_take_the_bmm_engine():
+    assert fl.stacked_layers(MLP()) is not None and fl.stacked_layers(LogisticRegression()) is not None
+    assert fl.stacked_layers(SmallCNN()) is None
 
 
 def test_vectorised_leaves_the_global_model_alone():

@@ -5,7 +5,13 @@ simulations. Introduced in ``01_federated_averaging``.
 """
 
 from .aggregate import fedavg, state_bytes
-from .client import batch_plan, client_generator, client_update, clients_update_vectorised
+from .client import (
+    batch_plan,
+    client_generator,
+    client_update,
+    clients_update_vectorised,
+    stacked_layers,
+)
 from .compress import Compressed, Int8Quantizer, NoCompression, TopK
 from .simulate import FedAvgResult, RoundRecord, num_sampled, run_fedavg
 
@@ -23,5 +29,6 @@ __all__ = [
     "fedavg",
     "num_sampled",
     "run_fedavg",
+    "stacked_layers",
     "state_bytes",
 ]

@@ -16,7 +16,13 @@ from torch import nn
 from ..config import check_seed
 from ..train import evaluate
 from .aggregate import fedavg, state_bytes
-from .client import batch_plan, client_generator, client_update, clients_update_vectorised
+from .client import (
+    batch_plan,
+    client_generator,
+    client_update,
+    clients_update_vectorised,
+    stacked_layers,
+)
 from .compress import NoCompression
 
 __all__ = ["FedAvgResult", "RoundRecord", "num_sampled", "run_fedavg"]
@@ -123,8 +129,11 @@ def run_fedavg(
         target_accuracy: record the first round whose test accuracy reaches it.
         stop_at_target: stop once it is reached.
         compression: a compressor from :mod:`ppml_helpers.fl.compress` for uploads.
-        vectorise: ``True``, ``False`` or ``"auto"`` (vectorise when padding
-            costs under 25 % extra work, i.e. when the batches nearly line up).
+        vectorise: ``True``, ``False`` or ``"auto"``: vectorise linear stacks (the
+            2NN, logistic regression; the ``bmm`` engine) when padding costs under
+            25 % extra work, i.e. when the batches nearly line up. Convolutional
+            models stay sequential under ``"auto"``: ``benchmarks/fedavg_speed.py``
+            measures ``vmap`` slower than the plain loop for the CNN on a 2-core CPU.
 
     Raises:
         ValueError: empty partitions, bad rounds, fraction, lr, mu or target.
@@ -153,6 +162,7 @@ def run_fedavg(
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xFEDA]))
     result = FedAvgResult(model=model, target_accuracy=target_accuracy)
     model_size = state_bytes(model.state_dict())
+    linear_stack = stacked_layers(model) is not None
     from tqdm.auto import tqdm
 
     bar = tqdm(range(1, rounds + 1), desc="rounds", leave=False, disable=not progress)
@@ -167,7 +177,7 @@ def run_fedavg(
         ]
         data = [(x[parts[c]], y[parts[c]]) for c in chosen]
         use_vmap = vectorise is True or (
-            vectorise == "auto" and len(chosen) > 1 and _aligned_cost(plans) <= 1.25
+            vectorise == "auto" and linear_stack and len(chosen) > 1 and _aligned_cost(plans) <= 1.25
         )
         global_state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
         if use_vmap:
