@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "build", "cli", "config", "data", "doctor", "errors", "exercises", "fl", "inversion",
-    "models", "plots", "report", "runner", "train",
+    "models", "plots", "report", "runner", "train", "widgets",
 )  # fmt: skip
 
 __all__ = ["Config", "__version__", "setup", *_SUBMODULES]

@@ -16,6 +16,12 @@ from .nb00 import (
     check_server_view,
     check_threat_models,
 )
+from .nb01 import (
+    check_bytes_to_target,
+    check_client_update,
+    check_dirichlet_partition,
+    check_weighted_average,
+)
 
 __all__ = [
     "FAIL_MARK",
@@ -25,8 +31,12 @@ __all__ = [
     "THREAT_BEHAVIOURS",
     "THREAT_SCENARIOS",
     "CheckResult",
+    "check_bytes_to_target",
+    "check_client_update",
     "check_clip_and_noise",
+    "check_dirichlet_partition",
     "check_recover_label",
     "check_server_view",
     "check_threat_models",
+    "check_weighted_average",
 ]

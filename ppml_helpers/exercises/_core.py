@@ -7,10 +7,11 @@ the check cell fails the same way as the exercise cell.
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass
 
-__all__ = ["FAIL_MARK", "PASS_MARK", "CheckResult", "call_learner", "failed", "passed"]
+__all__ = ["FAIL_MARK", "PASS_MARK", "CheckResult", "call_learner", "check", "failed", "passed"]
 
 PASS_MARK = "✅"
 FAIL_MARK = "❌"
@@ -86,3 +87,16 @@ def call_learner(exercise: str, fn, *args, **kwargs):
             failed(exercise, f"your function raised {type(exc).__name__}: {exc}",
                    "Run it on the example in the exercise cell and read the traceback.")
         ) from exc
+
+
+def check(fn):
+    """Decorator for a self-check: a learner error raised inside becomes its failed result."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs) -> CheckResult:
+        try:
+            return fn(*args, **kwargs)
+        except LearnerError as err:
+            return err.result
+
+    return wrapper

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
@@ -10,7 +9,7 @@ from torch import nn
 
 from ..inversion import dlg_init_, model_gradients
 from ..models import MLP, SigmoidLeNet
-from ._core import CheckResult, LearnerError, call_learner, failed, passed
+from ._core import CheckResult, call_learner, check, failed, passed
 
 __all__ = [
     "SERVER_VIEW_ITEMS",
@@ -22,17 +21,6 @@ __all__ = [
     "check_server_view",
     "check_threat_models",
 ]
-
-
-def _check(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs) -> CheckResult:
-        try:
-            return fn(*args, **kwargs)
-        except LearnerError as err:
-            return err.result
-
-    return wrapper
 
 
 # --- Exercise 0.1: classify threat models ---------------------------------------------
@@ -72,7 +60,7 @@ _ACTOR_HINT = (
 )
 
 
-@_check
+@check
 def check_threat_models(classify) -> CheckResult:
     """Check ``classify()`` -> ``{scenario: (actor, behaviour)}`` for the five scenarios."""
     ex = "0.1"
@@ -119,7 +107,7 @@ SERVER_VIEW_ITEMS = (
 _SERVER_SEES = frozenset(SERVER_VIEW_ITEMS[1:5])
 
 
-@_check
+@check
 def check_server_view(server_view) -> CheckResult:
     """Check ``server_view()`` -> the set of ``SERVER_VIEW_ITEMS`` a plain FedAvg server sees."""
     ex = "0.2"
@@ -159,7 +147,7 @@ def _label_cases(n: int, seed: int):
         yield grads[-2], int(y)
 
 
-@_check
+@check
 def check_recover_label(recover, *, n: int = 20, seed: int = 0) -> CheckResult:
     """Check ``recover(last_weight_grad) -> int`` on ``n`` single-example gradients.
 
@@ -191,7 +179,7 @@ def _norm(grads) -> float:
     return math.sqrt(sum(float((g.double() ** 2).sum()) for g in grads))
 
 
-@_check
+@check
 def check_clip_and_noise(clip_and_noise) -> CheckResult:
     """Check ``clip_and_noise(grads, max_norm, noise_multiplier, generator)``.
 

@@ -1,0 +1,131 @@
+"""Self-checks for ``01_federated_averaging``."""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from ..fl import batch_plan, client_update, fedavg
+from ..models import MLP
+from ..widgets import label_skew
+from ._core import CheckResult, call_learner, check, failed, passed
+
+__all__ = [
+    "check_bytes_to_target",
+    "check_client_update",
+    "check_dirichlet_partition",
+    "check_weighted_average",
+]
+
+
+def _states(k: int, seed: int):
+    gen = torch.Generator().manual_seed(seed)
+    return [
+        OrderedDict(w=torch.randn(3, 4, generator=gen), b=torch.randn(3, generator=gen)) for _ in range(k)
+    ]
+
+
+@check
+def check_weighted_average(average) -> CheckResult:
+    """Check ``average(states, num_examples)`` against the example-weighted mean (tolerance 1e-6)."""
+    ex = "1.1"
+    states, sizes = _states(4, 0), [10, 600, 35, 1]
+    got = call_learner(ex, average, copy.deepcopy(states), list(sizes))
+    if not isinstance(got, dict) or set(got) != set(states[0]):
+        return failed(ex, "expected a dict with the same keys as each state.",
+                      "Build a new dict, one entry per key of states[0].")
+    want = fedavg(states, sizes)
+    plain = {k: sum(s[k] for s in states) / len(states) for k in states[0]}
+    if all(torch.allclose(got[k], want[k], atol=1e-6) for k in want):
+        return passed(ex, "matches the example-weighted mean on 4 clients of very different sizes.")
+    if all(torch.allclose(got[k], plain[k], atol=1e-6) for k in want):
+        return failed(ex, "this is the plain mean: a client with 1 example counts as much as one "
+                      "with 600.", "Weight client k by its share of all examples, n_k / n.")
+    return failed(ex, "the result differs from the weighted mean.",
+                  "Weights must sum to one; check them on a two-client example by hand.")
+
+
+@check
+def check_dirichlet_partition(partition) -> CheckResult:
+    """Check ``partition(labels, num_clients, alpha, seed)``: every index once, skew grows as
+    alpha falls (mean top-label share at alpha=0.1 above alpha=100 by at least 0.3), and the
+    seed makes it repeatable."""
+    ex = "1.2"
+    labels = np.repeat(np.arange(10), 300)
+    parts = {}
+    for alpha in (100.0, 0.1):
+        out = call_learner(ex, partition, labels.copy(), 20, alpha, 0)
+        if not isinstance(out, (list, tuple)) or len(out) != 20:
+            return failed(ex, "expected a list of 20 index arrays.", "One array of indices per client.")
+        joined = np.sort(np.concatenate([np.asarray(p, dtype=np.int64) for p in out]))
+        if not np.array_equal(joined, np.arange(len(labels))):
+            return failed(ex, f"at alpha={alpha} the parts do not cover every index exactly once.",
+                          "Split each class's shuffled indices into consecutive pieces; don't sample "
+                          "with replacement.")
+        parts[alpha] = [np.asarray(p, dtype=np.int64) for p in out]
+    again = call_learner(ex, partition, labels.copy(), 20, 0.1, 0)
+    if any(not np.array_equal(np.sort(a), np.sort(np.asarray(b))) for a, b in zip(parts[0.1], again, strict=True)):
+        return failed(ex, "the same seed gave a different partition.",
+                      "Draw everything from one np.random.default_rng(seed).")
+    near_iid = label_skew(labels, [p for p in parts[100.0] if len(p)])
+    skewed = label_skew(labels, [p for p in parts[0.1] if len(p)])
+    if skewed < near_iid + 0.3:
+        return failed(ex, f"mean top-label share {skewed:.2f} at alpha=0.1 vs {near_iid:.2f} at "
+                      "alpha=100: the split barely reacts to alpha.",
+                      "Draw one Dirichlet(alpha) share vector per class, over the clients.")
+    return passed(ex, f"every index once; top-label share {near_iid:.2f} at alpha=100, "
+                  f"{skewed:.2f} at alpha=0.1.")
+
+
+@check
+def check_client_update(update) -> CheckResult:
+    """Check ``update(model, x, y, local_epochs, batch_size, lr, generator)`` against the
+    reference on the same batches (tolerance 1e-5), for B=5 and for B=None (FedSGD)."""
+    ex = "1.3"
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.rand((23, 1, 28, 28), generator=gen), torch.randint(0, 10, (23,), generator=gen)
+    torch.manual_seed(0)  # the reference model below; the learner gets copies
+    model = MLP(hidden=16)
+    for batch_size, epochs in ((5, 2), (None, 1)):
+        got = call_learner(ex, update, copy.deepcopy(model), x, y, epochs, batch_size, 0.1,
+                           torch.Generator().manual_seed(7))
+        plan = batch_plan(len(x), local_epochs=epochs, batch_size=batch_size,
+                          generator=torch.Generator().manual_seed(7))
+        want = client_update(copy.deepcopy(model), x, y, plan, lr=0.1)
+        if not isinstance(got, dict) or set(got) != set(want):
+            return failed(ex, "expected the trained model's state_dict().",
+                          "Return model.state_dict() after training.")
+        if not all(torch.allclose(got[k].float(), want[k], atol=1e-5) for k in want):
+            unchanged = all(torch.equal(got[k], v) for k, v in model.state_dict().items())
+            msg = "the model did not change." if unchanged else (
+                f"with local_epochs={epochs}, batch_size={batch_size} the weights differ "
+                "from the reference.")
+            return failed(ex, msg, "Take your batches from ph.fl.batch_plan(len(x), local_epochs=..., "
+                          "batch_size=..., generator=generator) and do one SGD step per batch on "
+                          "the mean cross-entropy.")
+    return passed(ex, "same weights as the reference for E=2, B=5 and for FedSGD (E=1, B=None).")
+
+
+@check
+def check_bytes_to_target(bytes_to_target) -> CheckResult:
+    """Check ``bytes_to_target(accuracies, target, clients_per_round, model_bytes)`` on three
+    histories: reached in round 3, in round 1, and never (must return None)."""
+    ex = "1.4"
+    cases = [([0.5, 0.8, 0.91, 0.95], 0.9, 10, 1000, 3 * 10 * 2 * 1000),
+             ([0.97, 0.98], 0.9, 5, 4, 1 * 5 * 2 * 4),
+             ([0.1, 0.2], 0.9, 10, 1000, None)]
+    for acc, target, m, size, want in cases:
+        got = call_learner(ex, bytes_to_target, list(acc), target, m, size)
+        if got != want:
+            if want is not None and got == want // 2:
+                return failed(ex, f"for {acc} you count {got:,} bytes, half of what was sent.",
+                              "Every sampled client downloads the model and uploads its update.")
+            if want is None:
+                return failed(ex, f"a history that never reaches {target} should give None, got {got!r}.",
+                              "Say 'not reached' rather than counting all rounds.")
+            return failed(ex, f"for accuracies {acc} and target {target} you returned {got!r}.",
+                          "Count the rounds up to and including the first that reaches the target.")
+    return passed(ex, "right on all three histories, including one that never gets there.")

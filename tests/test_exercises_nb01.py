@@ -1,0 +1,102 @@
+"""Self-checks of 01_federated_averaging: right answers pass, typical wrong ones fail with a
+hint that does not give the answer, unsolved ones raise NotImplementedError."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ppml_helpers import exercises as ex
+from ppml_helpers.fl import batch_plan
+
+
+def weighted(states, sizes):
+    total = sum(sizes)
+    return {k: sum(n / total * s[k] for n, s in zip(sizes, states, strict=True)) for k in states[0]}
+
+
+def unweighted(states, sizes):
+    return {k: sum(s[k] for s in states) / len(states) for k in states[0]}
+
+
+def dirichlet(labels, k, alpha, seed):
+    rng = np.random.default_rng(seed)
+    parts = [[] for _ in range(k)]
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        cuts = (np.cumsum(rng.dirichlet([alpha] * k))[:-1] * len(idx)).astype(int)
+        for i, piece in enumerate(np.split(idx, cuts)):
+            parts[i].extend(piece.tolist())
+    return [np.array(p, dtype=int) for p in parts]
+
+
+def ignores_alpha(labels, k, alpha, seed):
+    return np.array_split(np.random.default_rng(seed).permutation(len(labels)), k)
+
+
+def local_sgd(model, x, y, epochs, batch_size, lr, generator):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for idx in batch_plan(len(x), local_epochs=epochs, batch_size=batch_size, generator=generator):
+        opt.zero_grad()
+        F.cross_entropy(model(x[idx]), y[idx]).backward()
+        opt.step()
+    return model.state_dict()
+
+
+def local_sgd_sum_loss(model, x, y, epochs, batch_size, lr, generator):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for idx in batch_plan(len(x), local_epochs=epochs, batch_size=batch_size, generator=generator):
+        opt.zero_grad()
+        F.cross_entropy(model(x[idx]), y[idx], reduction="sum").backward()
+        opt.step()
+    return model.state_dict()
+
+
+def to_target(acc, target, m, size):
+    for r, a in enumerate(acc, start=1):
+        if a >= target:
+            return r * m * 2 * size
+    return None
+
+
+def upload_only(acc, target, m, size):
+    for r, a in enumerate(acc, start=1):
+        if a >= target:
+            return r * m * size
+    return None
+
+
+def unsolved(*args):
+    raise NotImplementedError("Exercise 1.x")
+
+
+CASES = [
+    (ex.check_weighted_average, weighted, unweighted),
+    (ex.check_dirichlet_partition, dirichlet, ignores_alpha),
+    (ex.check_client_update, local_sgd, local_sgd_sum_loss),
+    (ex.check_bytes_to_target, to_target, upload_only),
+]
+
+
+@pytest.mark.parametrize(("check", "right", "wrong"), CASES, ids=[c[0].__name__ for c in CASES])
+def test_right_passes_wrong_fails_with_a_hint(check, right, wrong):
+    ok, bad = check(right), check(wrong)
+    assert ok and ex.PASS_MARK in repr(ok)
+    assert not bad and bad.hint and ex.FAIL_MARK in repr(bad)
+
+
+@pytest.mark.parametrize("check", [c[0] for c in CASES], ids=[c[0].__name__ for c in CASES])
+def test_unsolved_raises_not_implemented(check):
+    with pytest.raises(NotImplementedError):
+        check(unsolved)
+
+
+def test_plain_mean_is_named_as_such():
+    assert "plain mean" in ex.check_weighted_average(unweighted).message
+
+
+def test_never_reached_must_be_none():
+    result = ex.check_bytes_to_target(lambda acc, t, m, s: to_target(acc, t, m, s) or 0)
+    assert not result and "None" in result.message
