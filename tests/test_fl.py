@@ -307,6 +307,17 @@ def test_int8_stochastic_is_unbiased():
     assert float(bias.abs().max()) < 0.05 * step  # mean of 20,000 draws: tolerance 5 % of a step
 
 
+def test_relative_error_is_reported():
+    update = _random_states(1, 6)[0]
+    assert fl.NoCompression()(update).rel_error == 0.0
+    for compressor in (fl.Int8Quantizer(), fl.TopK(0.1)):
+        sent = compressor(update)
+        num = sum(float(((sent.update[k] - v) ** 2).sum()) for k, v in update.items())
+        den = sum(float((v**2).sum()) for v in update.values())
+        assert sent.rel_error == pytest.approx((num / den) ** 0.5, rel=1e-6)
+    assert fl.TopK(0.1)(update).rel_error > fl.Int8Quantizer()(update).rel_error
+
+
 def test_topk_keeps_the_largest_entries():
     v = OrderedDict(w=torch.tensor([0.1, -5.0, 0.2, 3.0, -0.3, 0.0, 1.0, 0.05, 0.4, -2.0]))
     sent = fl.TopK(0.3)(v)

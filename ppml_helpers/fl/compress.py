@@ -17,10 +17,18 @@ __all__ = ["Compressed", "Int8Quantizer", "NoCompression", "TopK"]
 
 @dataclass(frozen=True)
 class Compressed:
-    """What the server receives: the decoded update and the bytes it cost on the wire."""
+    """What the server receives: the decoded update, the bytes it cost on the wire, and the
+    relative error ``||decoded - update||_2 / ||update||_2`` over all tensors (0 when lossless)."""
 
     update: OrderedDict
     nbytes: int
+    rel_error: float
+
+
+def _rel_error(decoded, original) -> float:
+    num = sum(float(((decoded[k] - v).double() ** 2).sum()) for k, v in original.items())
+    den = sum(float((v.double() ** 2).sum()) for v in original.values())
+    return (num / den) ** 0.5 if den > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class NoCompression:
 
     def __call__(self, update) -> Compressed:
         out = OrderedDict((k, v.clone()) for k, v in update.items())
-        return Compressed(out, sum(v.numel() * v.element_size() for v in update.values()))
+        return Compressed(out, sum(v.numel() * v.element_size() for v in update.values()), 0.0)
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class Int8Quantizer:
             q = level.clamp(0, 255).to(torch.uint8)
             out[key] = lo + q.to(t.dtype) * step
             nbytes += q.numel() + 8
-        return Compressed(out, nbytes)
+        return Compressed(out, nbytes, _rel_error(out, update))
 
 
 @dataclass(frozen=True)
@@ -88,4 +96,4 @@ class TopK:
             sparse[idx] = flat[idx]
             out[key] = sparse.view_as(t)
             nbytes += k * 8
-        return Compressed(out, nbytes)
+        return Compressed(out, nbytes, _rel_error(out, update))
