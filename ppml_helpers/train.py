@@ -69,7 +69,7 @@ def batches(data, *, batch_size: int, shuffle: bool, generator: torch.Generator 
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data, *, batch_size: int = 1024, device=None) -> Evaluation:
+def evaluate(model: nn.Module, data, *, batch_size: int = 128, device=None) -> Evaluation:
     """Mean cross-entropy and accuracy of ``model`` on ``data`` (model left in eval mode)."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval()

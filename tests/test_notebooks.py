@@ -25,6 +25,12 @@ HEADLINE_CHECKS = {
         and v["batch32_mse"] > v["blank_guess_mse"]  # the batch attack fails
         and v["noised_mse"] > v["blank_guess_mse"]  # noise defeats it
     ),
+    "01_federated_averaging": lambda v: (
+        v["project_iid_accuracy"] > v["project_shards_accuracy"]  # non-IID hurts
+        and abs(v["int8_accuracy"] - v["float32_accuracy"]) < 0.01  # int8 costs little
+        and v["topk_accuracy"] < v["float32_accuracy"]  # top-10 % costs more
+        and (v["target"] < 0.99 or (v["fedavg_iid_rounds_to_target"] or 99) <= 30)
+    ),
 }
 REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
 

@@ -37,7 +37,8 @@ def num_sampled(num_clients: int, client_fraction: float) -> int:
 
 @dataclass(frozen=True)
 class RoundRecord:
-    """One round: the global model's test metrics after aggregation, who trained, and the traffic."""
+    """One round: the global model's test metrics after aggregation, who trained, the traffic,
+    and the mean relative error the upload compression put on the clients' updates."""
 
     round: int
     test_accuracy: float
@@ -47,6 +48,7 @@ class RoundRecord:
     bytes_up: int
     seconds: float
     vectorised: bool
+    upload_rel_error: float = 0.0
 
 
 @dataclass
@@ -187,16 +189,17 @@ def run_fedavg(
             for (xc, yc), plan in zip(data, plans, strict=True):
                 worker.load_state_dict(global_state)
                 states.append(client_update(worker, xc, yc, plan, lr=step_lr, mu=mu))
-        received, up = [], 0
+        received, up, errors = [], 0, []
         for state in states:
             delta = OrderedDict((k, state[k] - global_state[k]) for k in global_state)
             sent = compressor(delta)
             up += sent.nbytes
+            errors.append(sent.rel_error)
             received.append(OrderedDict((k, global_state[k] + sent.update[k]) for k in global_state))
         model.load_state_dict(fedavg(received, [len(parts[c]) for c in chosen]))
         ev = evaluate(model, test_set)
         record = RoundRecord(rnd, ev.accuracy, ev.loss, tuple(chosen), m * model_size, up,
-                             time.perf_counter() - start, use_vmap)
+                             time.perf_counter() - start, use_vmap, float(np.mean(errors)))
         result.rounds.append(record)
         bar.set_postfix(acc=f"{ev.accuracy:.4f}")
         if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
