@@ -35,7 +35,7 @@ def _data(args) -> int:
     from .errors import ChecksumError, DataNotFoundError
 
     root = Path(args.data_dir) if args.data_dir else data_dir()
-    print(f"Downloading course datasets into {root} ...")
+    print(f"Checking the course datasets in {root}; downloading what is missing ...")
     try:
         status = download_all(root)
     except (DataNotFoundError, ChecksumError) as exc:
