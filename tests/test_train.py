@@ -132,8 +132,8 @@ def test_fit_mismatched_lengths_raise(blobs):
 def fixed_model():
     model = LogisticRegression(in_features=2, num_classes=3)
     with torch.no_grad():
-        model.linear.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]))
-        model.linear.bias.copy_(torch.tensor([0.0, 0.5, 0.0]))
+        model.net[1].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]))
+        model.net[1].bias.copy_(torch.tensor([0.0, 0.5, 0.0]))
     return model
 
 
