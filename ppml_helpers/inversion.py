@@ -23,6 +23,7 @@ __all__ = [
     "dlg_init_",
     "model_gradients",
     "privatize_gradient",
+    "reconstruction_mse",
     "recover_label",
 ]
 
@@ -104,6 +105,17 @@ def privatize_gradient(
     return [
         g * scale + std * torch.randn(g.shape, generator=generator, dtype=g.dtype) for g in grads
     ]
+
+
+def reconstruction_mse(reconstruction: torch.Tensor, original: torch.Tensor) -> float:
+    """Mean squared error after clamping the reconstruction to the pixel range [0, 1],
+    as it is shown; the course uses this one rule for every attack it scores."""
+    if reconstruction.shape != original.shape:
+        raise ValueError(
+            f"reconstruction has shape {tuple(reconstruction.shape)}, original "
+            f"{tuple(original.shape)}; they must match."
+        )
+    return float(((reconstruction.clamp(0, 1) - original) ** 2).mean())
 
 
 @dataclass(frozen=True)

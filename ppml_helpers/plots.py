@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["image_grid", "plot_history", "plot_partition"]
+__all__ = ["image_grid", "plot_history", "plot_partition", "plot_rounds"]
 
 
 def _figure(ax, figsize):
@@ -24,6 +24,24 @@ def plot_history(history, *, metrics=("test_accuracy",), ax=None, label=None):
             raise ValueError(f"history has no values for metric {m!r}.")
         ax.plot(history.epoch, values, marker="o", label=label or m.replace("_", " "))
     ax.set_xlabel("epoch")
+    ax.legend()
+    return fig, ax
+
+
+def plot_rounds(results, *, target=None, ax=None, title=None, marker="o"):
+    """Test accuracy per round for several federated runs: ``{label: FedAvgResult}``.
+
+    A dashed line marks ``target`` when given.
+    """
+    fig, ax = _figure(ax, (6, 3.5))
+    for label, result in results.items():
+        ax.plot(range(1, len(result.accuracy) + 1), result.accuracy, marker=marker, label=label)
+    if target is not None:
+        ax.axhline(target, color="grey", ls="--", lw=1)
+    ax.set_xlabel("round")
+    ax.set_ylabel("test accuracy")
+    if title:
+        ax.set_title(title)
     ax.legend()
     return fig, ax
 

@@ -8,19 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from .config import check_seed
-from .data.partitions import partition_dirichlet, partition_summary
+from .data.partitions import label_skew, partition_dirichlet, partition_summary
 
-__all__ = ["dirichlet_explorer", "label_skew"]
-
-
-def label_skew(labels, parts) -> float:
-    """Mean over clients of the share of its examples that carry its most common label.
-
-    1/num_classes for a perfectly balanced split, 1.0 when every client holds one label.
-    """
-    summary = partition_summary(labels, parts)
-    counts = summary.drop(columns="total").to_numpy()
-    return float(np.mean(counts.max(axis=1) / np.maximum(counts.sum(axis=1), 1)))
+__all__ = ["dirichlet_explorer"]
 
 
 def dirichlet_explorer(labels, num_clients: int = 20, *, seed: int = 0, alpha: float = 1.0):

@@ -337,3 +337,27 @@ def test_compression_shrinks_uploads_in_a_round(tiny_task):
     plain = fl.run_fedavg(MLP, train, parts, test, **kw)
     int8 = fl.run_fedavg(MLP, train, parts, test, compression=fl.Int8Quantizer(), **kw)
     assert int8.rounds[0].bytes_up < plain.rounds[0].bytes_up / 3.9
+
+
+def test_run_fedavg_leaves_the_global_rng_alone(tiny_task):
+    train, test, parts = tiny_task
+    before = torch.get_rng_state()
+    fl.run_fedavg(MLP, train, parts, test, rounds=1, client_fraction=0.2, local_epochs=1,
+                  batch_size=10, lr=0.1, seed=0, vectorise=False, progress=False)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_plot_rounds_draws_one_line_per_run_and_the_target(tiny_task):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ppml_helpers.plots import plot_rounds
+
+    train, test, parts = tiny_task
+    kw = dict(rounds=2, client_fraction=0.2, local_epochs=1, batch_size=10, lr=0.1, progress=False)
+    runs = {f"seed {s}": fl.run_fedavg(LogisticRegression, train, parts, test, seed=s, **kw) for s in (0, 1)}
+    _, ax = plot_rounds(runs, target=0.5)
+    lines = ax.get_lines()
+    assert len(lines) == 3  # two runs and the target
+    assert list(lines[0].get_ydata()) == runs["seed 0"].accuracy
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["seed 0", "seed 1"]

@@ -15,6 +15,7 @@ from ppml_helpers.inversion import (
     dlg_init_,
     model_gradients,
     privatize_gradient,
+    reconstruction_mse,
     recover_label,
 )
 from ppml_helpers.models import MLP, SigmoidLeNet
@@ -335,3 +336,14 @@ def test_dlg_attack_bad_arguments(mnist_test, kwargs, match):
     args = {"labels": y, "iterations": 1, "seed": 0} | kwargs
     with pytest.raises(ValueError, match=match):
         dlg_attack(model, grads, shape=IMAGE, **args)
+
+
+def test_reconstruction_mse_clamps_to_the_pixel_range():
+    original = torch.tensor([[0.0, 1.0], [0.5, 0.25]])
+    rebuilt = torch.tensor([[-3.0, 2.0], [0.5, 0.75]])  # clamps to [[0, 1], [0.5, 0.75]]
+    assert reconstruction_mse(rebuilt, original) == pytest.approx(0.5**2 / 4)
+
+
+def test_reconstruction_mse_shape_mismatch_raises():
+    with pytest.raises(ValueError, match="reconstruction has shape"):
+        reconstruction_mse(torch.zeros(2, 3), torch.zeros(3, 2))

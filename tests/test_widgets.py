@@ -8,8 +8,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from ppml_helpers.data import partition_iid
-from ppml_helpers.widgets import dirichlet_explorer, label_skew
+from ppml_helpers.data import label_skew, partition_iid
+from ppml_helpers.widgets import dirichlet_explorer
 
 matplotlib.use("Agg")
 LABELS = np.repeat(np.arange(10), 200)

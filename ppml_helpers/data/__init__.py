@@ -16,6 +16,7 @@ from .loaders import (
     load_mnist,
 )
 from .partitions import (
+    label_skew,
     partition_dirichlet,
     partition_iid,
     partition_shards,
@@ -28,6 +29,7 @@ __all__ = [
     "TabularData",
     "dataset_status",
     "download_all",
+    "label_skew",
     "load_adult",
     "load_mnist",
     "partition_dirichlet",

@@ -13,7 +13,13 @@ import pandas as pd
 
 from ..config import check_seed
 
-__all__ = ["partition_dirichlet", "partition_iid", "partition_shards", "partition_summary"]
+__all__ = [
+    "label_skew",
+    "partition_dirichlet",
+    "partition_iid",
+    "partition_shards",
+    "partition_summary",
+]
 
 
 def _labels(labels) -> np.ndarray:
@@ -173,3 +179,15 @@ def partition_summary(labels, parts) -> pd.DataFrame:
     df.columns.name = "label"
     df["total"] = df.sum(axis=1)
     return df
+
+
+def label_skew(labels, parts) -> float:
+    """Mean over clients of the share of its examples that carry its most common label.
+
+    1/num_classes for a perfectly balanced split, 1.0 when every client holds one label.
+    Empty clients are skipped.
+    """
+    counts = partition_summary(labels, parts).drop(columns="total").to_numpy()
+    sizes = counts.sum(axis=1)
+    keep = sizes > 0
+    return float(np.mean(counts[keep].max(axis=1) / sizes[keep]))

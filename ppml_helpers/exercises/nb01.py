@@ -8,9 +8,9 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
+from ..data import label_skew
 from ..fl import batch_plan, client_update, fedavg
 from ..models import MLP
-from ..widgets import label_skew
 from ._core import CheckResult, call_learner, check, failed, passed
 
 __all__ = [
@@ -70,8 +70,7 @@ def check_dirichlet_partition(partition) -> CheckResult:
     if any(not np.array_equal(np.sort(a), np.sort(np.asarray(b))) for a, b in zip(parts[0.1], again, strict=True)):
         return failed(ex, "the same seed gave a different partition.",
                       "Draw everything from one np.random.default_rng(seed).")
-    near_iid = label_skew(labels, [p for p in parts[100.0] if len(p)])
-    skewed = label_skew(labels, [p for p in parts[0.1] if len(p)])
+    near_iid, skewed = label_skew(labels, parts[100.0]), label_skew(labels, parts[0.1])
     if skewed < near_iid + 0.3:
         return failed(ex, f"mean top-label share {skewed:.2f} at alpha=0.1 vs {near_iid:.2f} at "
                       "alpha=100: the split barely reacts to alpha.",

@@ -2,8 +2,8 @@
 
 Two paths give the same result for the same batch plan: :func:`client_update`
 trains one client at a time; :func:`clients_update_vectorised` trains many at
-once with ``torch.func.vmap``, padding uneven batches and masking finished
-clients. Introduced in ``01_federated_averaging``.
+once (batched matrix products or ``torch.func.vmap``), padding uneven batches
+and masking finished clients. Introduced in ``01_federated_averaging``.
 """
 
 from __future__ import annotations
@@ -141,8 +141,6 @@ def _stack_sgd_step(model, layers, params, start, xb, yb, wb, *, lr: float, mu: 
             delta = delta * (1 - kept * kept)
         else:  # nn.Sigmoid
             delta = delta * kept * (1 - kept)
-        if delta is None:
-            break
 
 
 def _gather(datasets, plans):

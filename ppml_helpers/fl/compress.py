@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .aggregate import state_bytes
+
 __all__ = ["Compressed", "Int8Quantizer", "NoCompression", "TopK"]
 
 
@@ -37,7 +39,7 @@ class NoCompression:
 
     def __call__(self, update) -> Compressed:
         out = OrderedDict((k, v.clone()) for k, v in update.items())
-        return Compressed(out, sum(v.numel() * v.element_size() for v in update.values()), 0.0)
+        return Compressed(out, state_bytes(update), 0.0)
 
 
 @dataclass(frozen=True)

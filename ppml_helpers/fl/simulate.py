@@ -73,17 +73,6 @@ class FedAvgResult:
         last = len(self.rounds) if round_ is None else round_
         return sum(r.bytes_down + r.bytes_up for r in self.rounds[:last])
 
-    def as_frame(self):
-        import pandas as pd
-
-        rows = [
-            {"round": r.round, "test_accuracy": r.test_accuracy, "test_loss": r.test_loss,
-             "clients": len(r.clients), "MB_down": r.bytes_down / 1e6, "MB_up": r.bytes_up / 1e6,
-             "seconds": r.seconds}
-            for r in self.rounds
-        ]
-        return pd.DataFrame(rows).set_index("round")
-
 
 def _aligned_cost(plans) -> float:
     """Padded work over real work if these plans were vectorised (1.0 = batches line up)."""
@@ -110,7 +99,6 @@ def run_fedavg(
     stop_at_target: bool = False,
     compression=None,
     vectorise: bool | str = "auto",
-    lr_decay: float = 1.0,
     progress: bool = True,
 ) -> FedAvgResult:
     """Federated averaging (McMahan et al. 2017), with FedSGD and FedProx as special cases.
@@ -118,8 +106,7 @@ def run_fedavg(
     Each round samples ``max(round(C * K), 1)`` of the K clients without
     replacement, sends them the global model, lets each run ``local_epochs``
     epochs of SGD with ``batch_size`` (``None``: the full local set, so E=1,
-    B=None is FedSGD) and learning rate ``lr`` (times ``lr_decay ** (round-1)``),
-    and replaces the global model by the average of their models weighted by
+    B=None is FedSGD) and learning rate ``lr``, and replaces the global model by the average of their models weighted by
     local dataset size. Bytes down are the model's size per sampled client;
     bytes up are what ``compression`` (default: none) sends.
 
@@ -157,10 +144,10 @@ def run_fedavg(
         raise ValueError(f"vectorise must be True, False or 'auto'. Got {vectorise!r}.")
     m = num_sampled(len(parts), client_fraction)
     compressor = compression or NoCompression()
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]):  # seed the initial weights, leave the global RNG alone
         torch.manual_seed(seed)
         model = model_fn()
-    worker = model_fn()
+        worker = model_fn()  # a scratch copy for sequential client training
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xFEDA]))
     result = FedAvgResult(model=model, target_accuracy=target_accuracy)
     model_size = state_bytes(model.state_dict())
@@ -171,24 +158,23 @@ def run_fedavg(
     for rnd in bar:
         start = time.perf_counter()
         chosen = sorted(rng.choice(len(parts), size=m, replace=False).tolist())
-        step_lr = lr * lr_decay ** (rnd - 1)
         plans = [
             batch_plan(len(parts[c]), local_epochs=local_epochs, batch_size=batch_size,
                        generator=client_generator(seed, rnd, c))
             for c in chosen
         ]
         data = [(x[parts[c]], y[parts[c]]) for c in chosen]
-        use_vmap = vectorise is True or (
+        vectorised = vectorise is True or (
             vectorise == "auto" and linear_stack and len(chosen) > 1 and _aligned_cost(plans) <= 1.25
         )
         global_state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
-        if use_vmap:
-            states = clients_update_vectorised(model, data, plans, lr=step_lr, mu=mu)
+        if vectorised:
+            states = clients_update_vectorised(model, data, plans, lr=lr, mu=mu)
         else:
             states = []
             for (xc, yc), plan in zip(data, plans, strict=True):
                 worker.load_state_dict(global_state)
-                states.append(client_update(worker, xc, yc, plan, lr=step_lr, mu=mu))
+                states.append(client_update(worker, xc, yc, plan, lr=lr, mu=mu))
         received, up, errors = [], 0, []
         for state in states:
             delta = OrderedDict((k, state[k] - global_state[k]) for k in global_state)
@@ -199,7 +185,7 @@ def run_fedavg(
         model.load_state_dict(fedavg(received, [len(parts[c]) for c in chosen]))
         ev = evaluate(model, test_set)
         record = RoundRecord(rnd, ev.accuracy, ev.loss, tuple(chosen), m * model_size, up,
-                             time.perf_counter() - start, use_vmap, float(np.mean(errors)))
+                             time.perf_counter() - start, vectorised, float(np.mean(errors)))
         result.rounds.append(record)
         bar.set_postfix(acc=f"{ev.accuracy:.4f}")
         if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
