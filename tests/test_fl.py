@@ -268,10 +268,37 @@ def test_vectorised_and_sequential_runs_agree(tiny_task):
         torch.testing.assert_close(value, b.model.state_dict()[key], atol=1e-5, rtol=1e-4)
 
 
+def test_worker_processes_and_one_process_agree(tiny_task):
+    train, test, parts = tiny_task
+    kw = dict(rounds=2, client_fraction=0.3, local_epochs=2, batch_size=10, lr=0.2, mu=0.01, seed=1,
+              vectorise=False, progress=False)
+    one = fl.run_fedavg(SmallCNN, train, parts, test, **kw)
+    two = fl.run_fedavg(SmallCNN, train, parts, test, processes=2, **kw)
+    assert [r.clients for r in one.rounds] == [r.clients for r in two.rounds]
+    for key, value in one.model.state_dict().items():
+        torch.testing.assert_close(value, two.model.state_dict()[key], atol=1e-5, rtol=1e-4)
+
+
+def test_worker_processes_need_a_picklable_model_fn(tiny_task):
+    train, test, parts = tiny_task
+    with pytest.raises(ValueError, match="picklable"):
+        fl.run_fedavg(lambda: MLP(hidden=8), train, parts, test, rounds=1, client_fraction=0.2,
+                      local_epochs=1, batch_size=10, lr=0.1, seed=0, vectorise=False, processes=2,
+                      progress=False)
+
+
+@pytest.mark.parametrize("processes", [1, 1.5, True])
+def test_client_pool_bad_processes(tiny_task, processes):
+    with pytest.raises(ValueError, match="processes"):
+        fl.parallel.ClientPool(processes, MLP, tiny_task[0], local_epochs=1, batch_size=10, lr=0.1,
+                               mu=0.0, seed=0)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"rounds": 0}, "rounds"), ({"client_fraction": 1.5}, "client_fraction"), ({"lr": 0}, "lr"),
-     ({"mu": -1}, "mu"), ({"target_accuracy": 2}, "target_accuracy"), ({"vectorise": "yes"}, "vectorise")],
+     ({"mu": -1}, "mu"), ({"target_accuracy": 2}, "target_accuracy"), ({"vectorise": "yes"}, "vectorise"),
+     ({"processes": 0}, "processes"), ({"processes": 2.0}, "processes")],
 )
 def test_run_fedavg_bad_input(tiny_task, kwargs, match):
     train, test, parts = tiny_task

@@ -13,9 +13,11 @@ from .client import (
     stacked_layers,
 )
 from .compress import Compressed, Int8Quantizer, NoCompression, TopK
+from .parallel import ClientPool
 from .simulate import FedAvgResult, RoundRecord, num_sampled, run_fedavg
 
 __all__ = [
+    "ClientPool",
     "Compressed",
     "FedAvgResult",
     "Int8Quantizer",

@@ -124,16 +124,14 @@ def _stack_sgd_step(model, layers, params, start, xb, yb, wb, *, lr: float, mu: 
         if isinstance(layer, nn.Linear):
             name = prefix[id(layer)]
             w, b = params[f"{name}.weight"], params.get(f"{name}.bias")
-            prox_w = mu * (w - start[f"{name}.weight"]) * mask if mu > 0 else None
-            prox_b = mu * (b - start[f"{name}.bias"]) * mask.view(-1, 1) if mu > 0 and b is not None else None
             below = torch.bmm(delta, w) if pos > 0 else None  # gradient for the layers below
+            if mu > 0:  # the FedProx step -lr * mu * (w - start), one fused pass: w += lr*mu*(start - w)
+                w.lerp_(start[f"{name}.weight"], lr * mu * mask)
+                if b is not None:
+                    b.lerp_(start[f"{name}.bias"], lr * mu * mask.view(-1, 1))
             w.baddbmm_(delta.transpose(1, 2), kept, alpha=-lr)
             if b is not None:
                 b.sub_(delta.sum(1), alpha=lr)
-            if prox_w is not None:
-                w.sub_(prox_w, alpha=lr)
-                if prox_b is not None:
-                    b.sub_(prox_b, alpha=lr)
             delta = below
         elif isinstance(layer, nn.ReLU):
             delta = delta * (kept > 0)

@@ -24,6 +24,7 @@ from .client import (
     stacked_layers,
 )
 from .compress import NoCompression
+from .parallel import ClientPool
 
 __all__ = ["FedAvgResult", "RoundRecord", "num_sampled", "run_fedavg"]
 
@@ -99,6 +100,7 @@ def run_fedavg(
     stop_at_target: bool = False,
     compression=None,
     vectorise: bool | str = "auto",
+    processes: int = 1,
     progress: bool = True,
 ) -> FedAvgResult:
     """Federated averaging (McMahan et al. 2017), with FedSGD and FedProx as special cases.
@@ -123,9 +125,14 @@ def run_fedavg(
             25 % extra work, i.e. when the batches nearly line up. Convolutional
             models stay sequential under ``"auto"``: ``benchmarks/fedavg_speed.py``
             measures ``vmap`` slower than the plain loop for the CNN on a 2-core CPU.
+        processes: train the clients of rounds that are not vectorised in this
+            many worker processes, one PyTorch thread each (a
+            :class:`~ppml_helpers.fl.parallel.ClientPool`; ``model_fn`` must then
+            be picklable). Same result as 1 up to float rounding; worth it for
+            convolutional models, whose small batches leave cores idle.
 
     Raises:
-        ValueError: empty partitions, bad rounds, fraction, lr, mu or target.
+        ValueError: empty partitions, bad rounds, fraction, lr, mu, target or processes.
     """
     x, y = train_set
     parts = [torch.as_tensor(np.asarray(p), dtype=torch.int64) for p in partitions]
@@ -142,6 +149,8 @@ def run_fedavg(
     check_seed(seed)
     if vectorise not in (True, False, "auto"):
         raise ValueError(f"vectorise must be True, False or 'auto'. Got {vectorise!r}.")
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"processes must be a positive integer. Got {processes!r}.")
     m = num_sampled(len(parts), client_fraction)
     compressor = compression or NoCompression()
     with torch.random.fork_rng(devices=[]):  # seed the initial weights, leave the global RNG alone
@@ -155,41 +164,51 @@ def run_fedavg(
     from tqdm.auto import tqdm
 
     bar = tqdm(range(1, rounds + 1), desc="rounds", leave=False, disable=not progress)
-    for rnd in bar:
-        start = time.perf_counter()
-        chosen = sorted(rng.choice(len(parts), size=m, replace=False).tolist())
-        plans = [
-            batch_plan(len(parts[c]), local_epochs=local_epochs, batch_size=batch_size,
-                       generator=client_generator(seed, rnd, c))
-            for c in chosen
-        ]
-        data = [(x[parts[c]], y[parts[c]]) for c in chosen]
-        vectorised = vectorise is True or (
-            vectorise == "auto" and linear_stack and len(chosen) > 1 and _aligned_cost(plans) <= 1.25
-        )
-        global_state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
-        if vectorised:
-            states = clients_update_vectorised(model, data, plans, lr=lr, mu=mu)
-        else:
-            states = []
-            for (xc, yc), plan in zip(data, plans, strict=True):
-                worker.load_state_dict(global_state)
-                states.append(client_update(worker, xc, yc, plan, lr=lr, mu=mu))
-        received, up, errors = [], 0, []
-        for state in states:
-            delta = OrderedDict((k, state[k] - global_state[k]) for k in global_state)
-            sent = compressor(delta)
-            up += sent.nbytes
-            errors.append(sent.rel_error)
-            received.append(OrderedDict((k, global_state[k] + sent.update[k]) for k in global_state))
-        model.load_state_dict(fedavg(received, [len(parts[c]) for c in chosen]))
-        ev = evaluate(model, test_set)
-        record = RoundRecord(rnd, ev.accuracy, ev.loss, tuple(chosen), m * model_size, up,
-                             time.perf_counter() - start, vectorised, float(np.mean(errors)))
-        result.rounds.append(record)
-        bar.set_postfix(acc=f"{ev.accuracy:.4f}")
-        if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
-            result.rounds_to_target = rnd
-            if stop_at_target:
-                break
+    pool = None
+    try:
+        for rnd in bar:
+            start = time.perf_counter()
+            chosen = sorted(rng.choice(len(parts), size=m, replace=False).tolist())
+            plans = [
+                batch_plan(len(parts[c]), local_epochs=local_epochs, batch_size=batch_size,
+                           generator=client_generator(seed, rnd, c))
+                for c in chosen
+            ]
+            data = [(x[parts[c]], y[parts[c]]) for c in chosen]
+            vectorised = vectorise is True or (
+                vectorise == "auto" and linear_stack and len(chosen) > 1 and _aligned_cost(plans) <= 1.25
+            )
+            global_state = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
+            if vectorised:
+                states = clients_update_vectorised(model, data, plans, lr=lr, mu=mu)
+            elif processes > 1:
+                if pool is None:
+                    pool = ClientPool(processes, model_fn, train_set, local_epochs=local_epochs,
+                                      batch_size=batch_size, lr=lr, mu=mu, seed=seed)
+                states = pool.train(global_state, rnd, chosen, parts)
+            else:
+                states = []
+                for (xc, yc), plan in zip(data, plans, strict=True):
+                    worker.load_state_dict(global_state)
+                    states.append(client_update(worker, xc, yc, plan, lr=lr, mu=mu))
+            received, up, errors = [], 0, []
+            for state in states:
+                delta = OrderedDict((k, state[k] - global_state[k]) for k in global_state)
+                sent = compressor(delta)
+                up += sent.nbytes
+                errors.append(sent.rel_error)
+                received.append(OrderedDict((k, global_state[k] + sent.update[k]) for k in global_state))
+            model.load_state_dict(fedavg(received, [len(parts[c]) for c in chosen]))
+            ev = evaluate(model, test_set)
+            record = RoundRecord(rnd, ev.accuracy, ev.loss, tuple(chosen), m * model_size, up,
+                                 time.perf_counter() - start, vectorised, float(np.mean(errors)))
+            result.rounds.append(record)
+            bar.set_postfix(acc=f"{ev.accuracy:.4f}")
+            if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
+                result.rounds_to_target = rnd
+                if stop_at_target:
+                    break
+    finally:
+        if pool is not None:
+            pool.close()
     return result
