@@ -247,6 +247,10 @@ def test_target_round_is_the_first_reaching_it(tiny_task):
                            progress=False)
     reached = [r.round for r in result.rounds if r.test_accuracy >= 0.5]
     assert result.rounds_to_target == (reached[0] if reached else None)
+    assert result.first_round_reaching(0.5) == result.rounds_to_target
+    assert result.first_round_reaching(1.01) is None
+    best = max(result.accuracy)
+    assert result.rounds[result.first_round_reaching(best) - 1].test_accuracy == best
     assert result.final_accuracy > 0.5, "the separable task should be learnt"
 
 

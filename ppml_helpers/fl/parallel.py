@@ -8,6 +8,12 @@ sequential loop would use (``batch_plan`` from the same per-client
 generator), so the result is the sequential one up to float rounding.
 Arrays cross process boundaries as NumPy copies, not shared memory, so small
 ``/dev/shm`` mounts (Docker's 64 MB default) do not matter.
+
+Workers are *spawned* (the only start method that is safe with PyTorch's
+threads on every platform), so each re-imports the caller's main module: in a
+notebook nothing is needed; in a script, call ``run_fedavg(..., processes=N)``
+from under ``if __name__ == "__main__":``, as Python's multiprocessing
+documentation requires.
 """
 
 from __future__ import annotations

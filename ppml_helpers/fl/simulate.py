@@ -69,6 +69,10 @@ class FedAvgResult:
     def final_accuracy(self) -> float:
         return self.rounds[-1].test_accuracy
 
+    def first_round_reaching(self, accuracy: float) -> int | None:
+        """The first round whose test accuracy is at least ``accuracy``, or None."""
+        return next((r.round for r in self.rounds if r.test_accuracy >= accuracy), None)
+
     def bytes_until(self, round_: int | None = None) -> int:
         """Bytes sent down and up in rounds ``1..round_`` (all rounds when ``None``)."""
         last = len(self.rounds) if round_ is None else round_
@@ -128,8 +132,10 @@ def run_fedavg(
         processes: train the clients of rounds that are not vectorised in this
             many worker processes, one PyTorch thread each (a
             :class:`~ppml_helpers.fl.parallel.ClientPool`; ``model_fn`` must then
-            be picklable). Same result as 1 up to float rounding; worth it for
-            convolutional models, whose small batches leave cores idle.
+            be picklable, and a script must call this under
+            ``if __name__ == "__main__":``). Same batches as 1, so the same
+            result up to float rounding; worth it for convolutional models,
+            whose small batches leave cores idle.
 
     Raises:
         ValueError: empty partitions, bad rounds, fraction, lr, mu, target or processes.
