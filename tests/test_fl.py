@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import sys
+import types
 from collections import OrderedDict
 
 import numpy as np
@@ -140,8 +144,9 @@ def _clients(sizes, seed=0):
 @pytest.mark.parametrize("engine", ["bmm-mlp", "vmap-mlp", "vmap-cnn"])
 @pytest.mark.parametrize(
     ("sizes", "batch_size", "mu"),
-    [((40, 40, 40), 10, 0.0), ((40, 33, 17), 10, 0.0), ((40, 33, 17), None, 0.0), ((30, 30), 8, 0.5)],
-    ids=["aligned", "uneven", "fedsgd-uneven", "fedprox"],
+    [((40, 40, 40), 10, 0.0), ((40, 33, 17), 10, 0.0), ((40, 33, 17), None, 0.0), ((30, 30), 8, 0.5),
+     ((40, 33, 17), 10, 0.5)],
+    ids=["aligned", "uneven", "fedsgd-uneven", "fedprox", "fedprox-uneven"],
 )
 def test_vectorised_equals_sequential(sizes, batch_size, mu, engine):
     torch.manual_seed(0)
@@ -281,6 +286,46 @@ def test_worker_processes_and_one_process_agree(tiny_task):
     assert [r.clients for r in one.rounds] == [r.clients for r in two.rounds]
     for key, value in one.model.state_dict().items():
         torch.testing.assert_close(value, two.model.state_dict()[key], atol=1e-5, rtol=1e-4)
+
+
+def test_client_pool_trains_each_client_as_client_update_does():
+    gen = torch.Generator().manual_seed(5)
+    x, y = torch.rand((90, 1, 28, 28), generator=gen), torch.randint(0, 10, (90,), generator=gen)
+    parts = [np.arange(0, 50), np.arange(50, 63), np.arange(63, 90)]  # unequal clients
+    torch.manual_seed(0)
+    start = MLP(hidden=16).state_dict()
+    make = functools.partial(MLP, hidden=16)
+    with fl.ClientPool(3, make, (x, y), local_epochs=2, batch_size=8, lr=0.1, mu=0.1, seed=4) as pool:
+        got = pool.train(start, 2, [2, 0], parts)  # 3 workers, 2 clients, not in id order
+    for client, state in zip([2, 0], got, strict=True):
+        model = make()
+        model.load_state_dict(start)
+        plan = fl.batch_plan(len(parts[client]), local_epochs=2, batch_size=8,
+                             generator=fl.client_generator(4, 2, client))
+        want = fl.client_update(model, x[parts[client]], y[parts[client]], plan, lr=0.1, mu=0.1)
+        for key in want:
+            torch.testing.assert_close(state[key], want[key], atol=1e-5, rtol=1e-5)
+
+
+def test_client_pool_reports_a_worker_that_cannot_start(tiny_task):
+    with pytest.raises(RuntimeError, match="failed to start"):
+        fl.ClientPool(2, functools.partial(MLP, hidden=-1), tiny_task[0], local_epochs=1, batch_size=10,
+                      lr=0.1, mu=0.0, seed=0)
+
+
+def test_worker_processes_refuse_a_model_fn_from_a_notebook(monkeypatch):
+    def make():
+        return MLP(hidden=8)
+
+    make.__module__ = "__main__"
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))  # no __file__, as in Jupyter
+    monkeypatch.setattr(sys.modules["__main__"], "make", make, raising=False)
+    with pytest.raises(ValueError, match="notebook"):
+        fl.parallel.check_model_fn(make)
+
+
+def test_available_cpus_is_at_most_the_machines():
+    assert 1 <= fl.available_cpus() <= (os.cpu_count() or 1)
 
 
 def test_worker_processes_need_a_picklable_model_fn(tiny_task):

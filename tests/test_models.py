@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from opacus.validators import ModuleValidator
@@ -150,3 +152,15 @@ def test_small_cnn_activation_used(activation, cls):
         m for m in SmallCNN(activation=activation).modules() if isinstance(m, (nn.Tanh, nn.ReLU))
     ]
     assert len(acts) == 3 and all(isinstance(m, cls) for m in acts)
+
+
+def test_mcmahan_cnn_runs_channels_last_with_the_default_layouts_numbers():
+    torch.manual_seed(0)
+    model = McMahanCNN()
+    model.load_state_dict({k: v.contiguous() for k, v in model.state_dict().items()})  # as from a file
+    assert model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    reference = copy.deepcopy(model.features).to(memory_format=torch.contiguous_format)
+    assert reference[0].weight.is_contiguous()
+    x = torch.rand(3, 1, 28, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), model.classifier(reference(x)), atol=1e-5, rtol=1e-5)

@@ -13,7 +13,7 @@ from .client import (
     stacked_layers,
 )
 from .compress import Compressed, Int8Quantizer, NoCompression, TopK
-from .parallel import ClientPool
+from .parallel import ClientPool, available_cpus
 from .simulate import FedAvgResult, RoundRecord, num_sampled, run_fedavg
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "NoCompression",
     "RoundRecord",
     "TopK",
+    "available_cpus",
     "batch_plan",
     "client_generator",
     "client_update",

@@ -10,24 +10,29 @@ Arrays cross process boundaries as NumPy copies, not shared memory, so small
 ``/dev/shm`` mounts (Docker's 64 MB default) do not matter.
 
 Workers are *spawned* (the only start method that is safe with PyTorch's
-threads on every platform), so each re-imports the caller's main module: in a
-notebook nothing is needed; in a script, call ``run_fedavg(..., processes=N)``
-from under ``if __name__ == "__main__":``, as Python's multiprocessing
-documentation requires.
+threads on every platform), so each imports ``model_fn`` afresh: it must live
+in a module (``ph.models.McMahanCNN``, or a function in your own ``.py`` file),
+not in a notebook cell. In a script, call ``run_fedavg(..., processes=N)`` from
+under ``if __name__ == "__main__":``, as Python's multiprocessing documentation
+requires. A worker that fails to start is an error, never a hang.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
+import sys
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import torch
 
 from .client import batch_plan, client_generator, client_update
 
-__all__ = ["ClientPool"]
+__all__ = ["ClientPool", "available_cpus", "check_model_fn"]
 
 _WORKER: dict = {}
 
@@ -38,6 +43,37 @@ def _to_numpy(state) -> OrderedDict:
 
 def _to_torch(state) -> OrderedDict:
     return OrderedDict((k, torch.from_numpy(np.ascontiguousarray(v))) for k, v in state.items())
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (a container's share, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def check_model_fn(model_fn) -> None:
+    """Refuse a ``model_fn`` that spawned workers could not rebuild, saying what to pass instead."""
+    try:
+        pickle.dumps(model_fn)
+    except Exception as exc:
+        raise ValueError(
+            f"processes > 1 sends model_fn to worker processes, so it must be picklable; "
+            f"{model_fn!r} is not ({exc}). Pass a class such as ph.models.McMahanCNN, a "
+            "module-level function, or functools.partial of one."
+        ) from exc
+    target = getattr(model_fn, "func", model_fn)  # functools.partial
+    main = sys.modules.get("__main__")
+    if getattr(target, "__module__", None) == "__main__" and not getattr(main, "__file__", None):
+        raise ValueError(
+            f"processes > 1 needs a model_fn that worker processes can import; {model_fn!r} is "
+            "defined in a notebook or an interactive session. Use a class such as "
+            "ph.models.McMahanCNN, or move the function into a .py module."
+        )
+
+
+def _ready() -> bool:
+    return "model" in _WORKER
 
 
 def _init_worker(model_fn, x, y, settings) -> None:
@@ -65,46 +101,47 @@ class ClientPool:
     the order of ``clients``.
 
     Raises:
-        ValueError: ``processes`` below 2, or a ``model_fn`` that cannot be
-            pickled (a lambda or a local function: use a class or a
-            module-level function, or ``functools.partial`` of one).
+        ValueError: ``processes`` below 2, or a ``model_fn`` the workers cannot
+            rebuild (see :func:`check_model_fn`).
+        RuntimeError: a worker failed to start (``model_fn()`` raised in it).
     """
 
     def __init__(self, processes: int, model_fn, train_set, *, local_epochs: int,
                  batch_size: int | None, lr: float, mu: float, seed: int):
         if isinstance(processes, bool) or not isinstance(processes, int) or processes < 2:
             raise ValueError(f"processes must be an integer of at least 2 for a pool. Got {processes!r}.")
-        try:
-            pickle.dumps(model_fn)
-        except Exception as exc:
-            raise ValueError(
-                f"processes > 1 sends model_fn to worker processes, so it must be picklable; "
-                f"{model_fn!r} is not ({exc}). Pass a class such as ph.models.McMahanCNN, a "
-                "module-level function, or functools.partial of one."
-            ) from exc
+        check_model_fn(model_fn)
         x, y = train_set
         settings = {"local_epochs": local_epochs, "batch_size": batch_size, "lr": lr, "mu": mu, "seed": seed}
         self.processes = processes
-        self._pool = multiprocessing.get_context("spawn").Pool(
-            processes, initializer=_init_worker,
+        self._pool = ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
             initargs=(model_fn, x.detach().cpu().numpy(), y.detach().cpu().numpy(), settings),
         )
+        try:  # start every worker now, so start-up failures surface here and not mid-run
+            for future in [self._pool.submit(_ready) for _ in range(processes)]:
+                future.result()
+        except BrokenProcessPool as exc:
+            self.close()
+            raise RuntimeError(
+                f"a worker process failed to start: model_fn()={model_fn!r} raised in it or could "
+                "not be imported there (its traceback is printed above)."
+            ) from exc
 
     def train(self, global_state, rnd: int, clients, partitions) -> list[OrderedDict]:
         """Train ``clients`` (ids into ``partitions``) from ``global_state`` for round ``rnd``."""
         jobs = [(rnd, c, np.asarray(partitions[c], dtype=np.int64)) for c in clients]
         chunks = [jobs[i :: self.processes] for i in range(self.processes)]
         state = _to_numpy(global_state)
-        pending = [self._pool.apply_async(_train_clients, (state, chunk)) for chunk in chunks if chunk]
-        done = [p.get() for p in pending]
+        pending = [self._pool.submit(_train_clients, state, chunk) for chunk in chunks if chunk]
+        done = [p.result() for p in pending]
         states = [None] * len(jobs)
         for i, chunk_states in enumerate(done):
             states[i :: self.processes] = [_to_torch(s) for s in chunk_states]
         return states
 
     def close(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self):
         return self

@@ -24,7 +24,7 @@ from .client import (
     stacked_layers,
 )
 from .compress import NoCompression
-from .parallel import ClientPool
+from .parallel import ClientPool, check_model_fn
 
 __all__ = ["FedAvgResult", "RoundRecord", "num_sampled", "run_fedavg"]
 
@@ -60,6 +60,7 @@ class FedAvgResult:
     rounds: list[RoundRecord] = field(default_factory=list)
     target_accuracy: float | None = None
     rounds_to_target: int | None = None
+    startup_seconds: float = 0.0  # starting worker processes (``processes > 1``), not in any round
 
     @property
     def accuracy(self) -> list[float]:
@@ -157,6 +158,8 @@ def run_fedavg(
         raise ValueError(f"vectorise must be True, False or 'auto'. Got {vectorise!r}.")
     if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
         raise ValueError(f"processes must be a positive integer. Got {processes!r}.")
+    if processes > 1:
+        check_model_fn(model_fn)
     m = num_sampled(len(parts), client_fraction)
     compressor = compression or NoCompression()
     with torch.random.fork_rng(devices=[]):  # seed the initial weights, leave the global RNG alone
@@ -188,9 +191,12 @@ def run_fedavg(
             if vectorised:
                 states = clients_update_vectorised(model, data, plans, lr=lr, mu=mu)
             elif processes > 1:
-                if pool is None:
+                if pool is None:  # started on first use; its start-up is kept out of the round's time
+                    t0 = time.perf_counter()
                     pool = ClientPool(processes, model_fn, train_set, local_epochs=local_epochs,
                                       batch_size=batch_size, lr=lr, mu=mu, seed=seed)
+                    result.startup_seconds = time.perf_counter() - t0
+                    start += result.startup_seconds
                 states = pool.train(global_state, rnd, chosen, parts)
             else:
                 states = []
