@@ -1,0 +1,1 @@
+"""Notebook 01's FedAvg task as a Flower app: ServerApp, ClientApp, and the task they share."""

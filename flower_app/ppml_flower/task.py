@@ -1,0 +1,85 @@
+"""The task both apps share, built from ``ppml_helpers`` (models, MNIST, partitions,
+the client update) so Flower and notebook 01 train exactly the same thing."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import torch
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from ppml_helpers import fl
+from ppml_helpers.data import load_mnist, partition_dirichlet, partition_iid, partition_shards
+from ppml_helpers.models import MLP, McMahanCNN
+
+MODELS = {"2NN": MLP, "CNN": McMahanCNN}
+PARTITIONERS = ("iid", "dirichlet", "shards")
+APP_DIR = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def default_config() -> dict:
+    """The run config in the app's ``pyproject.toml`` (``[tool.flwr.app.config]``)."""
+    with open(APP_DIR / "pyproject.toml", "rb") as f:
+        return dict(tomllib.load(f)["tool"]["flwr"]["app"]["config"])
+
+
+def resolve_config(run_config, overrides=None) -> dict:
+    """The app's defaults, then the run's config (``flwr run --run-config``), then ``overrides``
+    (what a notebook passes to ``make_client_app``/``make_server_app``; ``run_simulation``
+    itself carries no run config)."""
+    defaults = default_config()
+    unknown = sorted(set(overrides or {}) - set(defaults))
+    if unknown:
+        raise ValueError(f"unknown run-config keys {unknown}; the app knows {sorted(defaults)}.")
+    return defaults | dict(run_config or {}) | dict(overrides or {})
+
+
+def make_model(name: str) -> torch.nn.Module:
+    if name not in MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS)}. Got {name!r}.")
+    return MODELS[name]()
+
+
+@functools.cache
+def _partitions(num_partitions: int, partitioner: str, alpha: float, train_examples: int, seed: int):
+    x, y = load_mnist("train")
+    x, y = x[:train_examples], y[:train_examples]
+    if partitioner == "iid":
+        parts = partition_iid(y, num_partitions, seed=seed)
+    elif partitioner == "dirichlet":
+        parts = partition_dirichlet(y, num_partitions, alpha=alpha, seed=seed)
+    elif partitioner == "shards":
+        parts = partition_shards(y, num_partitions, shards_per_client=2, seed=seed)
+    else:
+        raise ValueError(f"partitioner must be one of {PARTITIONERS}. Got {partitioner!r}.")
+    return x, y, parts
+
+
+def load_partition(partition_id: int, num_partitions: int, *, partitioner: str = "iid", alpha: float = 0.5,
+                   train_examples: int = 60_000, seed: int = 0):
+    """This node's ``(x, y)``: partition ``partition_id`` of ``num_partitions``, as notebook 01 splits them."""
+    if not 0 <= partition_id < num_partitions:
+        raise ValueError(f"partition_id must be in [0, {num_partitions}). Got {partition_id}.")
+    x, y, parts = _partitions(num_partitions, partitioner, alpha, train_examples, seed)
+    idx = torch.as_tensor(parts[partition_id], dtype=torch.int64)
+    return x[idx], y[idx]
+
+
+@functools.cache
+def load_test(test_examples: int = 10_000):
+    x, y = load_mnist("test")
+    return x[:test_examples], y[:test_examples]
+
+
+def train_client(model, x, y, *, local_epochs: int, batch_size: int | None, lr: float, mu: float,
+                 seed: int, server_round: int, partition_id: int):
+    """``fl.client_update`` on the batches ``run_fedavg`` would draw for this client and round."""
+    plan = fl.batch_plan(len(x), local_epochs=local_epochs, batch_size=batch_size,
+                         generator=fl.client_generator(seed, server_round, partition_id))
+    return fl.client_update(model, x, y, plan, lr=lr, mu=mu)

@@ -1,0 +1,88 @@
+"""flower_app/: Notebook 01's task on Flower; one round equals ppml_helpers.fl to 1e-5."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+APP_DIR = Path(__file__).resolve().parents[1] / "flower_app"
+sys.path.insert(0, str(APP_DIR))
+
+from ppml_flower import client_app, server_app, task  # noqa: E402
+
+from ppml_helpers import fl  # noqa: E402
+from ppml_helpers.data import load_mnist, partition_dirichlet, partition_iid  # noqa: E402
+from ppml_helpers.models import MLP  # noqa: E402
+
+SMALL = {"num-server-rounds": 1, "fraction-train": 1.0, "model": "2NN", "train-examples": 600,
+         "test-examples": 500, "local-epochs": 1, "batch-size": 10, "lr": 0.05, "seed": 3,
+         "partitioner": "dirichlet", "alpha": 1.0}  # unequal clients, so the weighting matters
+
+
+def test_config_layers_defaults_run_config_and_overrides():
+    cfg = task.resolve_config({"lr": 0.5, "seed": 1}, {"seed": 2})
+    assert cfg["lr"] == 0.5 and cfg["seed"] == 2
+    assert cfg["strategy"] == task.default_config()["strategy"]
+
+
+def test_unknown_override_is_named():
+    with pytest.raises(ValueError, match="leraning-rate"):
+        task.resolve_config({}, {"leraning-rate": 0.1})
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"model": "VGG"}, "model"), ({"partitioner": "zipf"}, "partitioner")])
+def test_bad_model_or_partitioner_is_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        if "model" in kwargs:
+            task.make_model(kwargs["model"])
+        else:
+            task.load_partition(0, 2, partitioner=kwargs["partitioner"], train_examples=100)
+
+
+def test_bad_strategy_is_named():
+    with pytest.raises(ValueError, match="strategy"):
+        server_app.make_strategy(task.resolve_config({}, {"strategy": "fedsum"}))
+
+
+def test_partitions_are_notebook_01s():
+    x, y = load_mnist("train")
+    parts = partition_iid(y[:600], 3, seed=3)
+    for pid in range(3):
+        xp, yp = task.load_partition(pid, 3, partitioner="iid", train_examples=600, seed=3)
+        assert torch.equal(yp, y[:600][torch.as_tensor(parts[pid])])
+        assert torch.equal(xp, x[:600][torch.as_tensor(parts[pid])])
+
+
+def test_one_flower_round_equals_run_fedavg(monkeypatch):
+    from flwr.simulation import run_simulation
+
+    # Ray's workers are new processes: they find the app the way `flwr run` would, on the path
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(APP_DIR), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no GPUs here; silences Ray's notice
+
+    results = []
+    run_simulation(
+        server_app=server_app.make_server_app(SMALL, on_result=results.append),
+        client_app=client_app.make_client_app(SMALL),
+        num_supernodes=3,
+        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}},
+    )
+    assert len(results) == 1, "the ServerApp did not finish"
+    flower = results[0].arrays.to_torch_state_dict()
+
+    x, y = load_mnist("train")
+    train = (x[:600], y[:600])
+    parts = partition_dirichlet(train[1], 3, alpha=1.0, seed=3)
+    assert len({len(p) for p in parts}) == 3, "the clients should differ in size"
+    ours = fl.run_fedavg(MLP, train, parts, (x[:10], y[:10]), rounds=1, client_fraction=1.0, local_epochs=1,
+                         batch_size=10, lr=0.05, seed=3, vectorise=False, progress=False)
+    assert set(flower) == set(ours.model.state_dict())
+    for key, value in ours.model.state_dict().items():
+        np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)
+    accuracy = results[0].evaluate_metrics_serverapp[1]["accuracy"]
+    assert 0.0 < accuracy <= 1.0
