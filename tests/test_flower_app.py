@@ -86,3 +86,60 @@ def test_one_flower_round_equals_run_fedavg(monkeypatch):
         np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)
     accuracy = results[0].evaluate_metrics_serverapp[1]["accuracy"]
     assert 0.0 < accuracy <= 1.0
+
+
+def test_sign_flip_sends_minus_boost_times_the_honest_update():
+    g = {"w": torch.tensor([1.0, 2.0]), "b": torch.tensor([0.5])}
+    s = {"w": torch.tensor([1.5, 1.0]), "b": torch.tensor([0.5])}
+    out = task.sign_flip(g, s, boost=10.0)
+    torch.testing.assert_close(out["w"] - g["w"], -10.0 * (s["w"] - g["w"]))
+    torch.testing.assert_close(out["b"], g["b"])
+    with pytest.raises(ValueError, match="boost"):
+        task.sign_flip(g, s, boost=0.0)
+
+
+def test_label_flip_maps_c_to_9_minus_c():
+    y = torch.arange(10)
+    assert torch.equal(task.flip_labels(y), torch.arange(9, -1, -1))
+    assert torch.equal(task.flip_labels(task.flip_labels(y)), y)
+
+
+def test_the_first_num_malicious_nodes_attack():
+    attacks = [task.attack_of(pid, 5, attack="sign-flip", num_malicious=2) for pid in range(5)]
+    assert attacks == ["sign-flip", "sign-flip", "none", "none", "none"]
+    with pytest.raises(ValueError, match="attack"):
+        task.attack_of(0, 5, attack="backdoor", num_malicious=1)
+    with pytest.raises(ValueError, match="num-malicious"):
+        task.attack_of(0, 5, attack="sign-flip", num_malicious=6)
+
+
+def test_a_sign_flipping_node_enters_flowers_average_as_configured(monkeypatch):
+    from flwr.simulation import run_simulation
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(APP_DIR), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
+    cfg = SMALL | {"attack": "sign-flip", "num-malicious": 1, "boost": 10.0}
+    results = []
+    run_simulation(
+        server_app=server_app.make_server_app(cfg, on_result=results.append),
+        client_app=client_app.make_client_app(cfg),
+        num_supernodes=3,
+        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}},
+    )
+    flower = results[0].arrays.to_torch_state_dict()
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg["seed"])
+        start = MLP().state_dict()
+    states, sizes = [], []
+    for pid in range(3):
+        x, y = task.load_partition(pid, 3, partitioner="dirichlet", alpha=1.0, train_examples=600, seed=3)
+        model = MLP()
+        model.load_state_dict(start)
+        state = task.train_client(model, x, y, local_epochs=1, batch_size=10, lr=0.05, mu=0.0, seed=3,
+                                  server_round=1, partition_id=pid)
+        states.append(task.sign_flip(start, state, boost=10.0) if pid == 0 else state)
+        sizes.append(len(y))
+    expected = fl.fedavg(states, sizes)
+    for key, value in expected.items():
+        np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)

@@ -25,7 +25,7 @@ def make_strategy(cfg) -> FedAvg:
     if name == "fedtrimmedavg":
         return FedTrimmedAvg(**common, beta=float(cfg["trim-beta"]))
     if name == "krum":
-        return Krum(**common)
+        return Krum(**common, num_malicious_nodes=int(cfg["num-malicious"]))
     raise ValueError(
         f"strategy must be one of fedavg, fedprox, fedmedian, fedtrimmedavg, krum. Got {name!r}."
     )

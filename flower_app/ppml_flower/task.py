@@ -4,6 +4,7 @@ the client update) so Flower and notebook 01 train exactly the same thing."""
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from pathlib import Path
 
 import torch
@@ -19,6 +20,7 @@ from ppml_helpers.models import MLP, McMahanCNN
 
 MODELS = {"2NN": MLP, "CNN": McMahanCNN}
 PARTITIONERS = ("iid", "dirichlet", "shards")
+ATTACKS = ("none", "sign-flip", "label-flip")
 APP_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -83,3 +85,25 @@ def train_client(model, x, y, *, local_epochs: int, batch_size: int | None, lr: 
     plan = fl.batch_plan(len(x), local_epochs=local_epochs, batch_size=batch_size,
                          generator=fl.client_generator(seed, server_round, partition_id))
     return fl.client_update(model, x, y, plan, lr=lr, mu=mu)
+
+
+def attack_of(partition_id: int, num_partitions: int, *, attack: str, num_malicious: int) -> str:
+    """The attack this node runs: ``attack`` for partition ids below ``num_malicious``, else "none"."""
+    if attack not in ATTACKS:
+        raise ValueError(f"attack must be one of {ATTACKS}. Got {attack!r}.")
+    if not 0 <= num_malicious <= num_partitions:
+        raise ValueError(f"num-malicious must be in [0, {num_partitions}] (the nodes). Got {num_malicious}.")
+    return attack if partition_id < num_malicious else "none"
+
+
+def flip_labels(y: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
+    """Label flipping: class c becomes num_classes - 1 - c (a 0 is labelled 9, a 9 is labelled 0)."""
+    return num_classes - 1 - y
+
+
+def sign_flip(global_state, state, *, boost: float):
+    """The boosted sign-flip: send ``global - boost * (state - global)``, i.e. -boost x the honest update."""
+    if not boost > 0:
+        raise ValueError(f"boost must be positive. Got {boost!r}.")
+    return OrderedDict((k, global_state[k] - boost * (state[k] - global_state[k])) for k in global_state)
+
