@@ -67,14 +67,13 @@ def main() -> None:
             vec, t = one_round(model, data, plans, lr=0.05, vectorised=True)
             t_vec = min(t_vec, t)
         t0 = time.perf_counter()
-        with fl.parallel.ClientPool(args.processes, make, (x, y), local_epochs=args.epochs, batch_size=10,
-                                    lr=0.05, mu=0.0, seed=0) as pool:
+        with fl.ClientPool(args.processes, make, (x, y), lr=0.05) as pool:
             t_spawn = time.perf_counter() - t0
             start = model.state_dict()
             t_pool = float("inf")
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                states = pool.train(start, 1, range(10), parts)
+                states = pool.train(start, [(parts[c], plans[c]) for c in range(10)])
                 t_pool = min(t_pool, time.perf_counter() - t0)
         pooled = fl.fedavg(states, [len(d[1]) for d in data])
         diff = max(float((seq[k] - other[k]).abs().max()) for other in (vec, pooled) for k in seq)

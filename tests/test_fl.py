@@ -295,22 +295,21 @@ def test_client_pool_trains_each_client_as_client_update_does():
     torch.manual_seed(0)
     start = MLP(hidden=16).state_dict()
     make = functools.partial(MLP, hidden=16)
-    with fl.ClientPool(3, make, (x, y), local_epochs=2, batch_size=8, lr=0.1, mu=0.1, seed=4) as pool:
-        got = pool.train(start, 2, [2, 0], parts)  # 3 workers, 2 clients, not in id order
+    plans = {c: fl.batch_plan(len(parts[c]), local_epochs=2, batch_size=8, generator=fl.client_generator(4, 2, c))
+             for c in (2, 0)}
+    with fl.ClientPool(3, make, (x, y), lr=0.1, mu=0.1) as pool:
+        got = pool.train(start, [(parts[c], plans[c]) for c in (2, 0)])  # 3 workers, 2 clients, not in id order
     for client, state in zip([2, 0], got, strict=True):
         model = make()
         model.load_state_dict(start)
-        plan = fl.batch_plan(len(parts[client]), local_epochs=2, batch_size=8,
-                             generator=fl.client_generator(4, 2, client))
-        want = fl.client_update(model, x[parts[client]], y[parts[client]], plan, lr=0.1, mu=0.1)
+        want = fl.client_update(model, x[parts[client]], y[parts[client]], plans[client], lr=0.1, mu=0.1)
         for key in want:
             torch.testing.assert_close(state[key], want[key], atol=1e-5, rtol=1e-5)
 
 
 def test_client_pool_reports_a_worker_that_cannot_start(tiny_task):
     with pytest.raises(RuntimeError, match="failed to start"):
-        fl.ClientPool(2, functools.partial(MLP, hidden=-1), tiny_task[0], local_epochs=1, batch_size=10,
-                      lr=0.1, mu=0.0, seed=0)
+        fl.ClientPool(2, functools.partial(MLP, hidden=-1), tiny_task[0], lr=0.1)
 
 
 def test_worker_processes_refuse_a_model_fn_from_a_notebook(monkeypatch):
@@ -339,8 +338,7 @@ def test_worker_processes_need_a_picklable_model_fn(tiny_task):
 @pytest.mark.parametrize("processes", [1, 1.5, True])
 def test_client_pool_bad_processes(tiny_task, processes):
     with pytest.raises(ValueError, match="processes"):
-        fl.parallel.ClientPool(processes, MLP, tiny_task[0], local_epochs=1, batch_size=10, lr=0.1,
-                               mu=0.0, seed=0)
+        fl.ClientPool(processes, MLP, tiny_task[0], lr=0.1)
 
 
 @pytest.mark.parametrize(

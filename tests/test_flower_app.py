@@ -35,13 +35,13 @@ def test_unknown_override_is_named():
         task.resolve_config({}, {"leraning-rate": 0.1})
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"model": "VGG"}, "model"), ({"partitioner": "zipf"}, "partitioner")])
-def test_bad_model_or_partitioner_is_named(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        if "model" in kwargs:
-            task.make_model(kwargs["model"])
-        else:
-            task.load_partition(0, 2, partitioner=kwargs["partitioner"], train_examples=100)
+def test_bad_model_partitioner_or_partition_id_is_named():
+    with pytest.raises(ValueError, match="model"):
+        task.make_model("VGG")
+    with pytest.raises(ValueError, match="partitioner"):
+        task.load_partition(0, 2, partitioner="zipf", train_examples=100)
+    with pytest.raises(ValueError, match="partition_id"):
+        task.load_partition(2, 2, train_examples=100)
 
 
 def test_bad_strategy_is_named():
@@ -58,22 +58,27 @@ def test_partitions_are_notebook_01s():
         assert torch.equal(xp, x[:600][torch.as_tensor(parts[pid])])
 
 
-def test_one_flower_round_equals_run_fedavg(monkeypatch):
+def _simulate(monkeypatch, cfg, num_supernodes: int = 3):
+    """Run the app on Flower's simulation engine; return its Result."""
     from flwr.simulation import run_simulation
 
     # Ray's workers are new processes: they find the app the way `flwr run` would, on the path
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(APP_DIR), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no GPUs here; silences Ray's notice
-
     results = []
     run_simulation(
-        server_app=server_app.make_server_app(SMALL, on_result=results.append),
-        client_app=client_app.make_client_app(SMALL),
-        num_supernodes=3,
+        server_app=server_app.make_server_app(cfg, on_result=results.append),
+        client_app=client_app.make_client_app(cfg),
+        num_supernodes=num_supernodes,
         backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}},
     )
     assert len(results) == 1, "the ServerApp did not finish"
-    flower = results[0].arrays.to_torch_state_dict()
+    return results[0]
+
+
+def test_one_flower_round_equals_run_fedavg(monkeypatch):
+    result = _simulate(monkeypatch, SMALL)
+    flower = result.arrays.to_torch_state_dict()
 
     x, y = load_mnist("train")
     train = (x[:600], y[:600])
@@ -84,7 +89,7 @@ def test_one_flower_round_equals_run_fedavg(monkeypatch):
     assert set(flower) == set(ours.model.state_dict())
     for key, value in ours.model.state_dict().items():
         np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)
-    accuracy = results[0].evaluate_metrics_serverapp[1]["accuracy"]
+    accuracy = result.evaluate_metrics_serverapp[1]["accuracy"]
     assert 0.0 < accuracy <= 1.0
 
 
@@ -114,19 +119,8 @@ def test_the_first_num_malicious_nodes_attack():
 
 
 def test_a_sign_flipping_node_enters_flowers_average_as_configured(monkeypatch):
-    from flwr.simulation import run_simulation
-
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(APP_DIR), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setenv("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     cfg = SMALL | {"attack": "sign-flip", "num-malicious": 1, "boost": 10.0}
-    results = []
-    run_simulation(
-        server_app=server_app.make_server_app(cfg, on_result=results.append),
-        client_app=client_app.make_client_app(cfg),
-        num_supernodes=3,
-        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}},
-    )
-    flower = results[0].arrays.to_torch_state_dict()
+    flower = _simulate(monkeypatch, cfg).arrays.to_torch_state_dict()
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg["seed"])

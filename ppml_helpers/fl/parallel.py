@@ -3,9 +3,9 @@
 A convolutional client step at batch size 10 is too small for PyTorch's
 threads to keep several cores busy; giving each core its own clients does.
 Each worker trains its share of the round's clients with
-:func:`~ppml_helpers.fl.client.client_update` on exactly the batches the
-sequential loop would use (``batch_plan`` from the same per-client
-generator), so the result is the sequential one up to float rounding.
+:func:`~ppml_helpers.fl.client.client_update` on the batch plans it is sent,
+the ones the sequential loop would use, so the result is the sequential one up
+to float rounding.
 Arrays cross process boundaries as NumPy copies, not shared memory, so small
 ``/dev/shm`` mounts (Docker's 64 MB default) do not matter.
 
@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 import torch
 
-from .client import batch_plan, client_generator, client_update
+from .client import client_update
 
 __all__ = ["ClientPool", "available_cpus", "check_model_fn"]
 
@@ -76,21 +76,20 @@ def _ready() -> bool:
     return "model" in _WORKER
 
 
-def _init_worker(model_fn, x, y, settings) -> None:
+def _init_worker(model_fn, x, y, lr: float, mu: float) -> None:
     torch.set_num_threads(1)
-    _WORKER.update(model=model_fn(), x=torch.from_numpy(x), y=torch.from_numpy(y), **settings)
+    _WORKER.update(model=model_fn(), x=torch.from_numpy(x), y=torch.from_numpy(y), lr=lr, mu=mu)
 
 
 def _train_clients(state, jobs):
     w = _WORKER
     model, start = w["model"], _to_torch(state)
     out = []
-    for rnd, client, idx in jobs:
+    for idx, plan in jobs:
         idx = torch.from_numpy(idx)
-        plan = batch_plan(len(idx), local_epochs=w["local_epochs"], batch_size=w["batch_size"],
-                          generator=client_generator(w["seed"], rnd, client))
         model.load_state_dict(start)
-        out.append(_to_numpy(client_update(model, w["x"][idx], w["y"][idx], plan, lr=w["lr"], mu=w["mu"])))
+        batches = [torch.from_numpy(b) for b in plan]
+        out.append(_to_numpy(client_update(model, w["x"][idx], w["y"][idx], batches, lr=w["lr"], mu=w["mu"])))
     return out
 
 
@@ -98,7 +97,7 @@ class ClientPool:
     """``processes`` spawned workers that train a round's clients in parallel.
 
     Use as a context manager; :meth:`train` returns the clients' new states in
-    the order of ``clients``.
+    the order it was given them.
 
     Raises:
         ValueError: ``processes`` below 2, or a ``model_fn`` the workers cannot
@@ -106,17 +105,15 @@ class ClientPool:
         RuntimeError: a worker failed to start (``model_fn()`` raised in it).
     """
 
-    def __init__(self, processes: int, model_fn, train_set, *, local_epochs: int,
-                 batch_size: int | None, lr: float, mu: float, seed: int):
+    def __init__(self, processes: int, model_fn, train_set, *, lr: float, mu: float = 0.0):
         if isinstance(processes, bool) or not isinstance(processes, int) or processes < 2:
             raise ValueError(f"processes must be an integer of at least 2 for a pool. Got {processes!r}.")
         check_model_fn(model_fn)
         x, y = train_set
-        settings = {"local_epochs": local_epochs, "batch_size": batch_size, "lr": lr, "mu": mu, "seed": seed}
         self.processes = processes
         self._pool = ProcessPoolExecutor(
             processes, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-            initargs=(model_fn, x.detach().cpu().numpy(), y.detach().cpu().numpy(), settings),
+            initargs=(model_fn, x.detach().cpu().numpy(), y.detach().cpu().numpy(), lr, mu),
         )
         try:  # start every worker now, so start-up failures surface here and not mid-run
             for future in [self._pool.submit(_ready) for _ in range(processes)]:
@@ -128,9 +125,11 @@ class ClientPool:
                 "not be imported there (its traceback is printed above)."
             ) from exc
 
-    def train(self, global_state, rnd: int, clients, partitions) -> list[OrderedDict]:
-        """Train ``clients`` (ids into ``partitions``) from ``global_state`` for round ``rnd``."""
-        jobs = [(rnd, c, np.asarray(partitions[c], dtype=np.int64)) for c in clients]
+    def train(self, global_state, clients) -> list[OrderedDict]:
+        """Train each of ``clients``, pairs ``(indices into train_set, batch plan)``, from
+        ``global_state``; the plan's batches index the client's own examples."""
+        jobs = [(np.asarray(idx, dtype=np.int64), [np.asarray(b, dtype=np.int64) for b in plan])
+                for idx, plan in clients]
         chunks = [jobs[i :: self.processes] for i in range(self.processes)]
         state = _to_numpy(global_state)
         pending = [self._pool.submit(_train_clients, state, chunk) for chunk in chunks if chunk]

@@ -113,8 +113,8 @@ def run_fedavg(
     Each round samples ``max(round(C * K), 1)`` of the K clients without
     replacement, sends them the global model, lets each run ``local_epochs``
     epochs of SGD with ``batch_size`` (``None``: the full local set, so E=1,
-    B=None is FedSGD) and learning rate ``lr``, and replaces the global model by the average of their models weighted by
-    local dataset size. Bytes down are the model's size per sampled client;
+    B=None is FedSGD) and learning rate ``lr``, and replaces the global model
+    by the average of their models weighted by local dataset size. Bytes down are the model's size per sampled client;
     bytes up are what ``compression`` (default: none) sends.
 
     Args:
@@ -193,11 +193,10 @@ def run_fedavg(
             elif processes > 1:
                 if pool is None:  # started on first use; its start-up is kept out of the round's time
                     t0 = time.perf_counter()
-                    pool = ClientPool(processes, model_fn, train_set, local_epochs=local_epochs,
-                                      batch_size=batch_size, lr=lr, mu=mu, seed=seed)
+                    pool = ClientPool(processes, model_fn, train_set, lr=lr, mu=mu)
                     result.startup_seconds = time.perf_counter() - t0
                     start += result.startup_seconds
-                states = pool.train(global_state, rnd, chosen, parts)
+                states = pool.train(global_state, [(parts[c], plan) for c, plan in zip(chosen, plans, strict=True)])
             else:
                 states = []
                 for (xc, yc), plan in zip(data, plans, strict=True):
