@@ -159,11 +159,14 @@ def test_vectorised_equals_sequential(sizes, batch_size, mu, engine):
     ]
     start = OrderedDict((k, v.clone()) for k, v in model.state_dict().items())
     vec = fl.clients_update_vectorised(model, data, plans, lr=0.1, mu=mu, method=method)
+    # vmap batches the clients' convolutions, which sums in another order than one client's
+    # convolution: float32 rounding, seen up to 1.4e-5 after 8 steps on some CPUs
+    tol = 5e-5 if engine == "vmap-cnn" else 1e-5
     for (x, y), plan, got in zip(data, plans, vec, strict=True):
         model.load_state_dict(start)
         seq = fl.client_update(model, x, y, plan, lr=0.1, mu=mu)
         for key in seq:
-            torch.testing.assert_close(got[key], seq[key], atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(got[key], seq[key], atol=tol, rtol=1e-5)
 
 
 def test_bmm_refuses_a_model_that_is_not_a_linear_stack():

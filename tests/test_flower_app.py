@@ -44,9 +44,17 @@ def test_bad_model_partitioner_or_partition_id_is_named():
         task.load_partition(2, 2, train_examples=100)
 
 
-def test_bad_strategy_is_named():
-    with pytest.raises(ValueError, match="strategy"):
-        server_app.make_strategy(task.resolve_config({}, {"strategy": "fedsum"}))
+@pytest.mark.parametrize("strategy", ["fedsum", "fedavg,fedsum", "fedavg,fedavg", ""])
+def test_bad_strategy_is_named(strategy):
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        server_app.strategy_names(task.resolve_config({}, {"strategy": strategy}))
+
+
+def test_a_list_of_strategies_is_run_in_turn():
+    cfg = task.resolve_config({}, {"strategy": "fedavg, krum", "num-malicious": 2})
+    assert server_app.strategy_names(cfg) == ["fedavg", "krum"]
+    krum = server_app.make_strategy(cfg, "krum")
+    assert type(krum).__name__ == "Krum" and krum.num_malicious_nodes == 2
 
 
 def test_partitions_are_notebook_01s():
@@ -59,7 +67,7 @@ def test_partitions_are_notebook_01s():
 
 
 def _simulate(monkeypatch, cfg, num_supernodes: int = 3):
-    """Run the app on Flower's simulation engine; return its Result."""
+    """Run the app on Flower's simulation engine; return ``{strategy: Result}``."""
     from flwr.simulation import run_simulation
 
     # Ray's workers are new processes: they find the app the way `flwr run` would, on the path
@@ -77,7 +85,7 @@ def _simulate(monkeypatch, cfg, num_supernodes: int = 3):
 
 
 def test_one_flower_round_equals_run_fedavg(monkeypatch):
-    result = _simulate(monkeypatch, SMALL)
+    result = _simulate(monkeypatch, SMALL)["fedavg"]
     flower = result.arrays.to_torch_state_dict()
 
     x, y = load_mnist("train")
@@ -93,22 +101,6 @@ def test_one_flower_round_equals_run_fedavg(monkeypatch):
     assert 0.0 < accuracy <= 1.0
 
 
-def test_sign_flip_sends_minus_boost_times_the_honest_update():
-    g = {"w": torch.tensor([1.0, 2.0]), "b": torch.tensor([0.5])}
-    s = {"w": torch.tensor([1.5, 1.0]), "b": torch.tensor([0.5])}
-    out = task.sign_flip(g, s, boost=10.0)
-    torch.testing.assert_close(out["w"] - g["w"], -10.0 * (s["w"] - g["w"]))
-    torch.testing.assert_close(out["b"], g["b"])
-    with pytest.raises(ValueError, match="boost"):
-        task.sign_flip(g, s, boost=0.0)
-
-
-def test_label_flip_maps_c_to_9_minus_c():
-    y = torch.arange(10)
-    assert torch.equal(task.flip_labels(y), torch.arange(9, -1, -1))
-    assert torch.equal(task.flip_labels(task.flip_labels(y)), y)
-
-
 def test_the_first_num_malicious_nodes_attack():
     attacks = [task.attack_of(pid, 5, attack="sign-flip", num_malicious=2) for pid in range(5)]
     assert attacks == ["sign-flip", "sign-flip", "none", "none", "none"]
@@ -119,8 +111,10 @@ def test_the_first_num_malicious_nodes_attack():
 
 
 def test_a_sign_flipping_node_enters_flowers_average_as_configured(monkeypatch):
-    cfg = SMALL | {"attack": "sign-flip", "num-malicious": 1, "boost": 10.0}
-    flower = _simulate(monkeypatch, cfg).arrays.to_torch_state_dict()
+    cfg = SMALL | {"attack": "sign-flip", "num-malicious": 1, "boost": 10.0, "strategy": "fedavg,fedmedian"}
+    results = _simulate(monkeypatch, cfg)
+    flower = results["fedavg"].arrays.to_torch_state_dict()
+    median = results["fedmedian"].arrays.to_torch_state_dict()
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg["seed"])
@@ -132,8 +126,11 @@ def test_a_sign_flipping_node_enters_flowers_average_as_configured(monkeypatch):
         model.load_state_dict(start)
         state = task.train_client(model, x, y, local_epochs=1, batch_size=10, lr=0.05, mu=0.0, seed=3,
                                   server_round=1, partition_id=pid)
-        states.append(task.sign_flip(start, state, boost=10.0) if pid == 0 else state)
+        states.append(fl.sign_flip(start, state, boost=10.0) if pid == 0 else state)
         sizes.append(len(y))
     expected = fl.fedavg(states, sizes)
     for key, value in expected.items():
         np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)
+    # the second strategy of the same run starts again from the same model, same client work
+    for key, value in fl.coordinate_median(states).items():
+        np.testing.assert_allclose(median[key].numpy(), value.numpy(), atol=1e-5)

@@ -8,6 +8,7 @@ from flwr.app import ArrayRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
 
 from ppml_flower import task
+from ppml_helpers import fl
 
 
 def make_client_app(overrides: dict | None = None) -> ClientApp:
@@ -22,7 +23,7 @@ def make_client_app(overrides: dict | None = None) -> ClientApp:
                                    train_examples=int(cfg["train-examples"]), seed=int(cfg["seed"]))
         attack = task.attack_of(pid, n, attack=str(cfg["attack"]), num_malicious=int(cfg["num-malicious"]))
         if attack == "label-flip":
-            y = task.flip_labels(y)
+            y = fl.flip_labels(y)
         model = task.make_model(str(cfg["model"]))
         global_state = msg.content["arrays"].to_torch_state_dict()
         model.load_state_dict(global_state)
@@ -33,7 +34,7 @@ def make_client_app(overrides: dict | None = None) -> ClientApp:
             server_round=int(config["server-round"]), partition_id=pid,
         )
         if attack == "sign-flip":
-            state = task.sign_flip(global_state, state, boost=float(cfg["boost"]))
+            state = fl.sign_flip(global_state, state, boost=float(cfg["boost"]))
         reply = RecordDict({"arrays": ArrayRecord(state), "metrics": MetricRecord({"num-examples": len(y)})})
         return Message(content=reply, reply_to=msg)
 

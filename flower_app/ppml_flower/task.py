@@ -1,10 +1,9 @@
 """The task both apps share, built from ``ppml_helpers`` (models, MNIST, partitions,
-the client update) so Flower and notebook 01 train exactly the same thing."""
+the client update, the attacks) so Flower and notebook 01 train exactly the same thing."""
 
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from pathlib import Path
 
 import torch
@@ -94,16 +93,3 @@ def attack_of(partition_id: int, num_partitions: int, *, attack: str, num_malici
     if not 0 <= num_malicious <= num_partitions:
         raise ValueError(f"num-malicious must be in [0, {num_partitions}] (the nodes). Got {num_malicious}.")
     return attack if partition_id < num_malicious else "none"
-
-
-def flip_labels(y: torch.Tensor, num_classes: int = 10) -> torch.Tensor:
-    """Label flipping: class c becomes num_classes - 1 - c (a 0 is labelled 9, a 9 is labelled 0)."""
-    return num_classes - 1 - y
-
-
-def sign_flip(global_state, state, *, boost: float):
-    """The boosted sign-flip: send ``global - boost * (state - global)``, i.e. -boost x the honest update."""
-    if not boost > 0:
-        raise ValueError(f"boost must be positive. Got {boost!r}.")
-    return OrderedDict((k, global_state[k] - boost * (state[k] - global_state[k])) for k in global_state)
-

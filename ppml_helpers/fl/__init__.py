@@ -1,10 +1,12 @@
-"""Federated learning from scratch: FedAvg, FedSGD, FedProx, and update compression.
+"""Federated learning from scratch: FedAvg, FedSGD, FedProx, update compression, and
+robust aggregation against malicious clients (``02_flower``).
 
 ``ph.fl.fedavg`` averages state dicts, ``ph.fl.run_fedavg`` runs whole
 simulations. Introduced in ``01_federated_averaging``.
 """
 
-from .aggregate import fedavg, state_bytes
+from .aggregate import check_states, fedavg, state_bytes
+from .attacks import flip_labels, sign_flip
 from .client import (
     batch_plan,
     client_generator,
@@ -14,6 +16,7 @@ from .client import (
 )
 from .compress import Compressed, Int8Quantizer, NoCompression, TopK
 from .parallel import ClientPool, available_cpus
+from .robust import KrumChoice, coordinate_median, krum, trimmed_mean
 from .simulate import FedAvgResult, RoundRecord, num_sampled, run_fedavg
 
 __all__ = [
@@ -21,17 +24,24 @@ __all__ = [
     "Compressed",
     "FedAvgResult",
     "Int8Quantizer",
+    "KrumChoice",
     "NoCompression",
     "RoundRecord",
     "TopK",
     "available_cpus",
     "batch_plan",
+    "check_states",
     "client_generator",
     "client_update",
     "clients_update_vectorised",
+    "coordinate_median",
     "fedavg",
+    "flip_labels",
+    "krum",
     "num_sampled",
     "run_fedavg",
+    "sign_flip",
     "stacked_layers",
     "state_bytes",
+    "trimmed_mean",
 ]

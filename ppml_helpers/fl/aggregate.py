@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-__all__ = ["fedavg", "state_bytes"]
+__all__ = ["check_states", "fedavg", "state_bytes"]
 
 
 def _check_weights(weights, n: int) -> list[float]:
@@ -31,6 +31,33 @@ def _check_weights(weights, n: int) -> list[float]:
             )
         out.append(value)
     return out
+
+
+def check_states(states: Sequence[Mapping[str, torch.Tensor]]) -> list:
+    """``states`` as a list, after checking they share keys, shapes and dtypes.
+
+    Raises:
+        ValueError: no states, or a key, shape or dtype that differs from ``states[0]`` (named).
+    """
+    states = list(states)
+    if not states:
+        raise ValueError("states is empty: at least one client state is needed to aggregate.")
+    ref = states[0]
+    for i, s in enumerate(states[1:], start=1):
+        if set(s) != set(ref):
+            extra, missing = sorted(set(s) - set(ref)), sorted(set(ref) - set(s))
+            raise ValueError(
+                f"states[{i}] has different keys from states[0]: extra {extra}, missing {missing}."
+            )
+        for key, t in s.items():
+            if t.shape != ref[key].shape:
+                raise ValueError(
+                    f"key {key!r}: states[{i}] has shape {tuple(t.shape)}, states[0] "
+                    f"{tuple(ref[key].shape)}."
+                )
+            if t.dtype != ref[key].dtype:
+                raise ValueError(f"key {key!r}: states[{i}] has dtype {t.dtype}, states[0] {ref[key].dtype}.")
+    return states
 
 
 def fedavg(states: Sequence[Mapping[str, torch.Tensor]], weights) -> OrderedDict:
@@ -55,25 +82,9 @@ def fedavg(states: Sequence[Mapping[str, torch.Tensor]], weights) -> OrderedDict
     >>> fedavg([a, b], [2, 1])["w"]
     tensor([1.])
     """
-    states = list(states)
-    if not states:
-        raise ValueError("states is empty: at least one client state is needed to average.")
+    states = check_states(states)
     w = _check_weights(weights, len(states))
     ref = states[0]
-    for i, s in enumerate(states[1:], start=1):
-        if set(s) != set(ref):
-            extra, missing = sorted(set(s) - set(ref)), sorted(set(ref) - set(s))
-            raise ValueError(
-                f"states[{i}] has different keys from states[0]: extra {extra}, missing {missing}."
-            )
-        for key, t in s.items():
-            if t.shape != ref[key].shape:
-                raise ValueError(
-                    f"key {key!r}: states[{i}] has shape {tuple(t.shape)}, states[0] "
-                    f"{tuple(ref[key].shape)}."
-                )
-            if t.dtype != ref[key].dtype:
-                raise ValueError(f"key {key!r}: states[{i}] has dtype {t.dtype}, states[0] {ref[key].dtype}.")
     total = sum(w)
     out = OrderedDict()
     for key, first in ref.items():
