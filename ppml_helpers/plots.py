@@ -29,13 +29,15 @@ def plot_history(history, *, metrics=("test_accuracy",), ax=None, label=None):
 
 
 def plot_rounds(results, *, target=None, ax=None, title=None, marker="o"):
-    """Test accuracy per round for several federated runs: ``{label: FedAvgResult}``.
+    """Test accuracy per round for several federated runs: ``{label: FedAvgResult}``, or
+    ``{label: [accuracy after round 1, 2, ...]}`` (Flower's runs in ``02_flower``).
 
     A dashed line marks ``target`` when given.
     """
     fig, ax = _figure(ax, (6, 3.5))
     for label, result in results.items():
-        ax.plot(range(1, len(result.accuracy) + 1), result.accuracy, marker=marker, label=label)
+        values = list(getattr(result, "accuracy", result))
+        ax.plot(range(1, len(values) + 1), values, marker=marker, label=label)
     if target is not None:
         ax.axhline(target, color="grey", ls="--", lw=1)
     ax.set_xlabel("round")

@@ -438,3 +438,14 @@ def test_plot_rounds_draws_one_line_per_run_and_the_target(tiny_task):
     assert len(lines) == 3  # two runs and the target
     assert list(lines[0].get_ydata()) == runs["seed 0"].accuracy
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["seed 0", "seed 1"]
+
+
+def test_plot_rounds_takes_plain_accuracy_lists():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ppml_helpers.plots import plot_rounds
+
+    _, ax = plot_rounds({"flower": [0.5, 0.7, 0.9]})
+    assert list(ax.get_lines()[0].get_xdata()) == [1, 2, 3]
+    assert list(ax.get_lines()[0].get_ydata()) == [0.5, 0.7, 0.9]

@@ -22,6 +22,12 @@ from .nb01 import (
     check_dirichlet_partition,
     check_weighted_average,
 )
+from .nb02 import (
+    check_attack_config,
+    check_krum_scores,
+    check_local_train,
+    check_sign_flip,
+)
 
 __all__ = [
     "FAIL_MARK",
@@ -31,12 +37,16 @@ __all__ = [
     "THREAT_BEHAVIOURS",
     "THREAT_SCENARIOS",
     "CheckResult",
+    "check_attack_config",
     "check_bytes_to_target",
     "check_client_update",
     "check_clip_and_noise",
     "check_dirichlet_partition",
+    "check_krum_scores",
+    "check_local_train",
     "check_recover_label",
     "check_server_view",
+    "check_sign_flip",
     "check_threat_models",
     "check_weighted_average",
 ]
