@@ -13,7 +13,7 @@ import torch
 APP_DIR = Path(__file__).resolve().parents[1] / "flower_app"
 sys.path.insert(0, str(APP_DIR))
 
-from ppml_flower import client_app, server_app, task  # noqa: E402
+from ppml_flower import server_app, simulation, task  # noqa: E402
 
 from ppml_helpers import fl  # noqa: E402
 from ppml_helpers.data import load_mnist, partition_dirichlet, partition_iid  # noqa: E402
@@ -68,20 +68,8 @@ def test_partitions_are_notebook_01s():
 
 def _simulate(monkeypatch, cfg, num_supernodes: int = 3):
     """Run the app on Flower's simulation engine; return ``{strategy: Result}``."""
-    from flwr.simulation import run_simulation
-
-    # Ray's workers are new processes: they find the app the way `flwr run` would, on the path
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(APP_DIR), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setenv("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no GPUs here; silences Ray's notice
-    results = []
-    run_simulation(
-        server_app=server_app.make_server_app(cfg, on_result=results.append),
-        client_app=client_app.make_client_app(cfg),
-        num_supernodes=num_supernodes,
-        backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}},
-    )
-    assert len(results) == 1, "the ServerApp did not finish"
-    return results[0]
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))  # simulate() extends it
+    return simulation.simulate(cfg, num_supernodes=num_supernodes)
 
 
 def test_one_flower_round_equals_run_fedavg(monkeypatch):
@@ -97,7 +85,7 @@ def test_one_flower_round_equals_run_fedavg(monkeypatch):
     assert set(flower) == set(ours.model.state_dict())
     for key, value in ours.model.state_dict().items():
         np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)
-    accuracy = result.evaluate_metrics_serverapp[1]["accuracy"]
+    (accuracy,) = simulation.accuracies(result)
     assert 0.0 < accuracy <= 1.0
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flwr.simulation import run_simulation
 from flwr.serverapp.strategy import Result
+from flwr.simulation import run_simulation
 
 from ppml_flower import client_app, server_app
 
