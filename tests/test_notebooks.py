@@ -31,6 +31,10 @@ HEADLINE_CHECKS = {
         and v["topk_accuracy"] < v["float32_accuracy"]  # top-10 % costs more
         and (v["target"] < 0.99 or (v["fedavg_iid_rounds_to_target"] or 99) <= 30)
     ),
+    "02_flower": lambda v: (
+        v["flower_vs_scratch_max_gap"] < 0.01  # the same algorithm on the same batches
+        and v["signflip_robust_margin"] >= 0.10  # median or Krum >= 10 points above FedAvg
+    ),
 }
 REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
 

@@ -72,7 +72,7 @@ def check_local_train(local_train) -> CheckResult:
 def check_sign_flip(flip) -> CheckResult:
     """Check ``flip(global_state, honest_state, boost)`` against the boosted sign-flip
     ``global - boost * (honest - global)`` (tolerance 1e-6) for two boosts."""
-    ex = "5.1"
+    ex = "2.2"
     g, h = _states(2, 3)
     for boost in (1.0, 10.0):
         got = call_learner(ex, flip, copy.deepcopy(g), copy.deepcopy(h), boost)
@@ -96,7 +96,7 @@ def check_sign_flip(flip) -> CheckResult:
 def check_krum_scores(scores_fn) -> CheckResult:
     """Check ``scores_fn(states, num_malicious)`` against Krum's scores (relative tolerance
     1e-6) on 7 clients with f = 0, 1 and 2."""
-    ex = "5.2"
+    ex = "2.3"
     states = _states(7, 5)
     for f in (0, 1, 2):
         got = call_learner(ex, scores_fn, copy.deepcopy(states), f)
@@ -125,7 +125,7 @@ def check_krum_scores(scores_fn) -> CheckResult:
 def check_attack_config(overrides) -> CheckResult:
     """Check a run-config dict for: 2 of 10 clients label-flipping, against a trimmed mean
     that cuts at least 2 clients from each end (and less than half)."""
-    ex = "5.3"
+    ex = "2.4"
     if not isinstance(overrides, dict):
         return failed(ex, f"expected a dict of run-config overrides, got {type(overrides).__name__}.",
                       "Write {'key': value, ...} with the app's run-config keys.")
