@@ -6,10 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_PORT ?= 8888
 LAB_ARGS ?=
+SUPERNODES ?= 3
+SIM_SUPERNODES ?= 10
+FEDERATION_ARGS ?=
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint course fast-course data bench build clean-venv
+.PHONY: lab test lint course fast-course data bench build federation flower-sim clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +45,12 @@ data: $(STAMP)  ## prefetch every dataset into PPML_DATA_DIR (or the cache dir)
 
 bench: $(STAMP)  ## side-by-side timings in benchmarks/
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+federation: $(STAMP)  ## TLS Flower federation on 127.0.0.1: SuperLink + SUPERNODES (3) SuperNodes run flower_app, per-round accuracy
+	$(BIN)/python flower_app/federation.py --supernodes $(SUPERNODES) $(FEDERATION_ARGS)
+
+flower-sim: $(STAMP)  ## flwr run flower_app on the simulation engine (SIM_SUPERNODES=10), then stop the SuperLink flwr left
+	$(BIN)/python flower_app/federation.py --simulation --supernodes $(SIM_SUPERNODES) $(FEDERATION_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
