@@ -385,8 +385,7 @@ def run_federation(*, supernodes: int = 3, insecure: bool = False, run_config: s
     Raises ``RuntimeError`` when the run fails or does not report every round's accuracy.
     Pass ``federation`` (a ``Federation`` for ``flwr_home``) to see afterwards which pids were stopped.
     """
-    if supernodes < 1:
-        raise ValueError(f"supernodes must be at least 1. Got {supernodes}.")
+    _check_supernodes(supernodes)
     log_dir = _log_dir(flwr_home)
     certs = None if insecure else make_certificates(flwr_home / "certificates")
     link_port, *node_ports = free_ports(1 + supernodes)
@@ -422,8 +421,7 @@ def run_simulation(*, supernodes: int = 10, run_config: str = "", flwr_home: Pat
     """``flwr run flower_app`` on Flower's simulation engine with ``supernodes`` simulated nodes;
     then stop the managed local SuperLink ``flwr run`` started (a SuperLink that was already
     running is used and left alone). Returns ``{strategy: {round: accuracy}}``."""
-    if supernodes < 1:
-        raise ValueError(f"supernodes must be at least 1. Got {supernodes}.")
+    _check_supernodes(supernodes)
     log_dir = _log_dir(flwr_home)
     connection = write_connection(flwr_home, SIM_CONNECTION, {"address": ":local:"})
     fed = federation or Federation(flwr_home, log_dir)
@@ -439,6 +437,13 @@ def run_simulation(*, supernodes: int = 10, run_config: str = "", flwr_home: Pat
                         timeout=timeout, out=out)
     finally:
         fed.stop()
+
+
+def _check_supernodes(supernodes: int) -> None:
+    # Flower's strategies sample at least min_train_nodes=2 of min_available_nodes=2: with one
+    # node the ServerApp would wait for a second one until the timeout.
+    if supernodes < 2:
+        raise ValueError(f"supernodes must be at least 2 (Flower's strategies wait for 2 nodes). Got {supernodes}.")
 
 
 def _log_dir(flwr_home: Path) -> Path:

@@ -260,6 +260,13 @@ def test_write_connection_keeps_the_other_connections(tmp_path):
                       "ppml-federation": {"address": "127.0.0.1:5", "insecure": True}}
 
 
+@pytest.mark.parametrize("run", ["run_federation", "run_simulation"])
+def test_one_supernode_is_refused_before_anything_starts(tmp_path, run):
+    with pytest.raises(ValueError, match=r"supernodes must be at least 2 .* Got 1\."):
+        getattr(federation, run)(supernodes=1, flwr_home=tmp_path / "flwr")
+    assert not (tmp_path / "flwr").exists()
+
+
 # ---------------------------------------------------------------- real runs
 def test_tls_federation_of_two_supernodes_reports_every_round_and_stops_everything(flwr_home):
     """The CI run: SuperLink + 2 SuperNodes with TLS, 2 rounds on a small MNIST slice."""
@@ -289,7 +296,7 @@ def test_tls_federation_of_two_supernodes_reports_every_round_and_stops_everythi
 
 def test_a_failing_run_exits_non_zero_and_stops_everything(flwr_home, capsys):
     """The ServerApp raises (unknown strategy); flwr run itself exits 0 then, flwr ls says failed."""
-    code = federation.main(["--supernodes", "1", "--flwr-home", str(flwr_home), "--timeout", "300",
+    code = federation.main(["--supernodes", "2", "--flwr-home", str(flwr_home), "--timeout", "300",
                             "--run-config", "num-server-rounds=1 test-examples=100 strategy='nope'"])
     err = capsys.readouterr().err
     assert code == 1
