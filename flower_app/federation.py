@@ -378,10 +378,11 @@ def check_rounds(rounds: dict[str, dict[int, float]], expected: int, log_dir: Pa
 
 # ---------------------------------------------------------------- runs
 def run_federation(*, supernodes: int = 3, insecure: bool = False, run_config: str = "",
-                   flwr_home: Path = FLWR_HOME, timeout: float = 900.0, out=sys.stdout,
+                   flwr_home: Path = FLWR_HOME, timeout: float = 900.0, out=None,
                    federation: Federation | None = None) -> dict[str, dict[int, float]]:
     """Start the federation, run the app once, stop everything; return ``{strategy: {round: accuracy}}``.
 
+    The run's output is echoed to ``out`` (default ``sys.stdout`` at call time).
     Raises ``RuntimeError`` when the run fails or does not report every round's accuracy.
     Pass ``federation`` (a ``Federation`` for ``flwr_home``) to see afterwards which pids were stopped.
     """
@@ -416,7 +417,7 @@ def run_federation(*, supernodes: int = 3, insecure: bool = False, run_config: s
 
 
 def run_simulation(*, supernodes: int = 10, run_config: str = "", flwr_home: Path = FLWR_HOME,
-                   timeout: float = 900.0, out=sys.stdout,
+                   timeout: float = 900.0, out=None,
                    federation: Federation | None = None) -> dict[str, dict[int, float]]:
     """``flwr run flower_app`` on Flower's simulation engine with ``supernodes`` simulated nodes;
     then stop the managed local SuperLink ``flwr run`` started (a SuperLink that was already
@@ -462,6 +463,10 @@ def _run_app(fed: Federation, connection: str, run_config: str, extra: list[str]
     if not run_ids:
         raise RuntimeError(f"flwr run started no run; see {fed.log_dir / 'flwr-run.log'}.")
     status = run_status(fed, connection, run_ids[-1])
+    deadline = time.monotonic() + 30
+    while not status.startswith("finished") and time.monotonic() < deadline:  # the stream ends with the run; allow a lagging status 30 s
+        time.sleep(1)
+        status = run_status(fed, connection, run_ids[-1])
     if status != "finished:completed":
         raise RuntimeError(f"run {run_ids[-1]} ended {status!r}; see the logs in {fed.log_dir}.")
     return check_rounds(parse_rounds(lines), expected_rounds(run_config), fed.log_dir)
@@ -503,7 +508,7 @@ def _stream(fed: Federation, command: list[str], *, timeout: float, out) -> list
     return lines
 
 
-def print_table(rounds: dict[str, dict[int, float]], out=sys.stdout) -> None:
+def print_table(rounds: dict[str, dict[int, float]], out=None) -> None:
     """Round by round, one test-accuracy column per strategy."""
     names = list(rounds)
     print("\nround  " + "  ".join(f"{n or 'test accuracy':>13}" for n in names), file=out)
