@@ -357,8 +357,11 @@ def expected_rounds(run_config: str) -> int:
     match = re.search(r"num-server-rounds\s*=\s*(\d+)", run_config)
     if match:
         return int(match.group(1))
-    app = tomllib.loads((APP_DIR / "pyproject.toml").read_text())
-    return int(app["tool"]["flwr"]["app"]["config"]["num-server-rounds"])
+    if str(APP_DIR) not in sys.path:  # run as a script, flower_app/ is already there
+        sys.path.insert(0, str(APP_DIR))
+    from ppml_flower.task import default_config
+
+    return int(default_config()["num-server-rounds"])
 
 
 def check_rounds(rounds: dict[str, dict[int, float]], expected: int, log_dir: Path) -> dict[str, dict[int, float]]:

@@ -50,11 +50,13 @@ def test_bad_strategy_is_named(strategy):
         server_app.strategy_names(task.resolve_config({}, {"strategy": strategy}))
 
 
-def test_a_list_of_strategies_is_run_in_turn():
+def test_a_strategy_list_is_parsed_and_krum_is_told_how_many_attack():
     cfg = task.resolve_config({}, {"strategy": "fedavg, krum", "num-malicious": 2})
     assert server_app.strategy_names(cfg) == ["fedavg", "krum"]
     krum = server_app.make_strategy(cfg, "krum")
     assert type(krum).__name__ == "Krum" and krum.num_malicious_nodes == 2
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        server_app.make_strategy(cfg, "fedsum")
 
 
 def test_partitions_are_notebook_01s():

@@ -30,10 +30,9 @@ def strategy_names(cfg) -> list[str]:
     return names
 
 
-def make_strategy(cfg, name: str | None = None) -> FedAvg:
-    """Strategy ``name`` (default: the one the run config names), training ``fraction-train``
-    of the nodes, no client-side evaluation."""
-    name = strategy_names(cfg)[0] if name is None else name
+def make_strategy(cfg, name: str) -> FedAvg:
+    """Flower's strategy ``name``, set up from the run config: training ``fraction-train`` of
+    the nodes, no client-side evaluation."""
     common = {"fraction_train": float(cfg["fraction-train"]), "fraction_evaluate": 0.0}
     if name == "fedavg":
         return FedAvg(**common)
