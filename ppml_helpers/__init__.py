@@ -14,7 +14,7 @@ from .config import Config, setup
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "build", "cli", "config", "data", "doctor", "errors", "exercises", "fl", "inversion",
+    "build", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "inversion",
     "models", "plots", "report", "runner", "train", "widgets",
 )  # fmt: skip
 
