@@ -5,6 +5,42 @@ from-scratch versions here are for teaching and are tested against them.
 Introduced in ``03_differential_privacy`` and ``04_dp_sgd``.
 """
 
+from .composition import advanced_composition, basic_composition
+from .mechanisms import (
+    gaussian_delta,
+    gaussian_mechanism,
+    gaussian_sigma,
+    laplace_mechanism,
+    laplace_scale,
+    randomized_response,
+    rr_estimate,
+    rr_truth_probability,
+)
 from .noise import NoiseSource, as_noise_source
+from .rdp import (
+    DEFAULT_ORDERS,
+    RDPAccountant,
+    calibrate_noise,
+    rdp_subsampled_gaussian,
+    rdp_to_epsilon,
+)
 
-__all__ = ["NoiseSource", "as_noise_source"]
+__all__ = [
+    "DEFAULT_ORDERS",
+    "NoiseSource",
+    "RDPAccountant",
+    "advanced_composition",
+    "as_noise_source",
+    "basic_composition",
+    "calibrate_noise",
+    "gaussian_delta",
+    "gaussian_mechanism",
+    "gaussian_sigma",
+    "laplace_mechanism",
+    "laplace_scale",
+    "randomized_response",
+    "rdp_subsampled_gaussian",
+    "rdp_to_epsilon",
+    "rr_estimate",
+    "rr_truth_probability",
+]

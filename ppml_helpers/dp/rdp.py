@@ -1,0 +1,274 @@
+"""A Rényi-DP accountant for the Poisson-subsampled Gaussian mechanism (DP-SGD), from scratch.
+
+Teaching code, tested against Opacus's ``RDPAccountant`` (same orders, same
+conversion, agreement to 1e-6 relative); the notebooks also use Opacus's and
+Google's ``dp_accounting``. Introduced in ``03_differential_privacy``.
+
+References: Mironov (2017), "Rényi Differential Privacy"; Mironov, Talwar &
+Zhang (2019), "Rényi Differential Privacy of the Sampled Gaussian Mechanism"
+(the formulas for A_α, section 3.3); Balle et al. (2020), "Hypothesis Testing
+Interpretations and Rényi Differential Privacy" (the conversion to (ε, δ)).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ._validate import (
+    check_delta,
+    check_epsilon,
+    check_noise_multiplier,
+    check_sample_rate,
+    check_steps,
+)
+
+__all__ = [
+    "DEFAULT_ORDERS",
+    "RDPAccountant",
+    "calibrate_noise",
+    "rdp_subsampled_gaussian",
+    "rdp_to_epsilon",
+]
+
+#: Opacus's default Rényi orders α: 1.1, 1.2, …, 10.9, then 12, 13, …, 63.
+DEFAULT_ORDERS: tuple[float, ...] = tuple([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)))
+
+
+def _log_add(a: float, b: float) -> float:
+    """log(e^a + e^b) without overflow."""
+    hi, lo = max(a, b), min(a, b)
+    return hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
+
+
+def _log_sub(a: float, b: float) -> float:
+    """log(e^a − e^b) for a ≥ b (−inf when they are equal)."""
+    if b == -math.inf:
+        return a
+    if a <= b:
+        return -math.inf
+    return a + math.log(-math.expm1(b - a))
+
+
+def _log_a_integer(q: float, sigma: float, alpha: int) -> float:
+    """log A_α for an integer α: a binomial expansion, summed in log space.
+
+    A_α = Σ_{k=0}^{α} C(α, k) (1−q)^{α−k} q^k exp((k² − k) / (2σ²)).
+    """
+    k = np.arange(alpha + 1, dtype=np.float64)
+    log_binom = special.gammaln(alpha + 1) - special.gammaln(k + 1) - special.gammaln(alpha - k + 1)
+    terms = log_binom + k * math.log(q) + (alpha - k) * math.log1p(-q) + (k * k - k) / (2 * sigma**2)
+    return float(special.logsumexp(terms))
+
+
+def _log_half_erfc(x: float) -> float:
+    """log(erfc(x) / 2) = log Φ(−√2·x), stable in both tails."""
+    return float(special.log_ndtr(-x * math.sqrt(2)))
+
+
+def _log_a_fractional(q: float, sigma: float, alpha: float) -> float:
+    """log A_α for a fractional α (Mironov, Talwar & Zhang 2019, section 3.3).
+
+    A_α splits at z₀ = σ² log(1/q − 1) + 1/2 into two integrals, each an
+    infinite series in the generalised binomial coefficients C(α, i) (which
+    alternate in sign once i > α); terms are added until both fall below e^−30.
+    """
+    log_a0 = log_a1 = -math.inf
+    z0 = sigma**2 * math.log(1 / q - 1) + 0.5
+    log_q, log_1mq = math.log(q), math.log1p(-q)
+    i = 0
+    while True:
+        coef = special.binom(alpha, i)
+        log_coef = math.log(abs(coef))
+        j = alpha - i
+        log_s0 = (
+            log_coef + i * log_q + j * log_1mq + (i * i - i) / (2 * sigma**2)
+            + _log_half_erfc((i - z0) / (math.sqrt(2) * sigma))
+        )
+        log_s1 = (
+            log_coef + j * log_q + i * log_1mq + (j * j - j) / (2 * sigma**2)
+            + _log_half_erfc((z0 - j) / (math.sqrt(2) * sigma))
+        )
+        step = _log_add if coef > 0 else _log_sub
+        log_a0, log_a1 = step(log_a0, log_s0), step(log_a1, log_s1)
+        i += 1
+        if max(log_s0, log_s1) < -30:
+            return _log_add(log_a0, log_a1)
+
+
+def rdp_subsampled_gaussian(*, noise_multiplier: float, sample_rate: float, steps: int, orders) -> np.ndarray:
+    """RDP ε(α) of ``steps`` compositions of the Poisson-subsampled Gaussian mechanism.
+
+    One step of DP-SGD samples each example with probability q and adds
+    N(0, σ²C²) to the sum of gradients clipped to norm C. Its Rényi
+    divergence of order α is log(A_α)/(α − 1); RDP composes by adding, so
+    ``steps`` identical steps cost ``steps`` times as much. Without
+    subsampling (q = 1) it is the Gaussian mechanism's α / (2σ²).
+
+    Args:
+        noise_multiplier: σ, the noise std divided by the clipping norm (0 gives ∞).
+        sample_rate: q in (0, 1].
+        steps: how many steps.
+        orders: the Rényi orders α > 1.
+
+    Returns:
+        An array of RDP values, one per order.
+    """
+    sigma = check_noise_multiplier(noise_multiplier)
+    q = check_sample_rate(sample_rate)
+    n = check_steps(steps)
+    alphas = np.asarray(orders, dtype=np.float64)
+    if alphas.ndim != 1 or alphas.size == 0 or not (alphas > 1).all():
+        raise ValueError(f"orders must be a non-empty list of numbers above 1. Got {orders!r}.")
+    if sigma == 0:
+        return np.full(alphas.shape, math.inf)
+    out = np.empty_like(alphas)
+    for idx, alpha in enumerate(alphas):
+        if q == 1.0:
+            out[idx] = alpha / (2 * sigma**2)
+        elif alpha.is_integer():
+            out[idx] = _log_a_integer(q, sigma, int(alpha)) / (alpha - 1)
+        else:
+            out[idx] = _log_a_fractional(q, sigma, float(alpha)) / (alpha - 1)
+    return out * n
+
+
+def rdp_to_epsilon(*, orders, rdp, delta: float) -> tuple[float, float]:
+    """Convert RDP curves to (ε, δ)-DP; return ``(ε, best order)``.
+
+    For each order α: ε = ε_RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1)
+    (Balle et al. 2020, Theorem 21; the same conversion as Opacus), then the
+    smallest over the orders. It is tighter than Mironov's original
+    ε_RDP(α) + log(1/δ)/(α − 1). If the best order is the first or the last
+    one, widening the orders could give a smaller ε.
+    """
+    d = check_delta(delta)
+    alphas = np.asarray(orders, dtype=np.float64)
+    values = np.asarray(rdp, dtype=np.float64)
+    if alphas.shape != values.shape:
+        raise ValueError(f"orders and rdp must have the same length. Got {alphas.shape} and {values.shape}.")
+    eps = values + np.log((alphas - 1) / alphas) - (math.log(d) + np.log(alphas)) / (alphas - 1)
+    if np.isnan(eps).all() or np.isinf(eps).all():
+        return math.inf, math.nan
+    best = int(np.nanargmin(eps))
+    return float(eps[best]), float(alphas[best])
+
+
+@dataclass(frozen=True)
+class _Steps:
+    noise_multiplier: float
+    sample_rate: float
+    steps: int
+
+
+class RDPAccountant:
+    """Tracks the privacy spent by DP-SGD steps; ε for a δ on request.
+
+    The history is a list of (σ, q, steps) runs; consecutive steps with the
+    same σ and q merge. ε is the RDP of the whole history, summed per order
+    over the runs, converted with :func:`rdp_to_epsilon`.
+
+    Args:
+        orders: Rényi orders to search; Opacus's :data:`DEFAULT_ORDERS` by default.
+
+    >>> acc = RDPAccountant()
+    >>> acc.step(noise_multiplier=1.1, sample_rate=256 / 60000, steps=14040)  # 60 MNIST epochs
+    >>> round(acc.get_epsilon(delta=1e-5), 2)
+    2.59
+    """
+
+    def __init__(self, orders=DEFAULT_ORDERS):
+        self.orders = tuple(float(a) for a in orders)
+        if not self.orders or min(self.orders) <= 1:
+            raise ValueError(f"orders must be a non-empty list of numbers above 1. Got {orders!r}.")
+        self._history: list[_Steps] = []
+
+    @property
+    def history(self) -> list[tuple[float, float, int]]:
+        """``(noise_multiplier, sample_rate, steps)`` runs, oldest first."""
+        return [(h.noise_multiplier, h.sample_rate, h.steps) for h in self._history]
+
+    @property
+    def total_steps(self) -> int:
+        return sum(h.steps for h in self._history)
+
+    def step(self, *, noise_multiplier: float, sample_rate: float, steps: int = 1) -> None:
+        """Record ``steps`` steps of noise multiplier σ (noise std / clipping norm) at sample rate q."""
+        sigma = check_noise_multiplier(noise_multiplier)
+        q = check_sample_rate(sample_rate)
+        n = check_steps(steps)
+        if n == 0:
+            return
+        last = self._history[-1] if self._history else None
+        if last is not None and (last.noise_multiplier, last.sample_rate) == (sigma, q):
+            self._history[-1] = _Steps(sigma, q, last.steps + n)
+        else:
+            self._history.append(_Steps(sigma, q, n))
+
+    def rdp(self) -> np.ndarray:
+        """The history's RDP, one value per order."""
+        total = np.zeros(len(self.orders))
+        for h in self._history:
+            total += rdp_subsampled_gaussian(
+                noise_multiplier=h.noise_multiplier, sample_rate=h.sample_rate,
+                steps=h.steps, orders=self.orders,
+            )
+        return total
+
+    def get_privacy_spent(self, *, delta: float) -> tuple[float, float]:
+        """``(ε, best order)`` for the given δ; ``(0.0, nan)`` before any step."""
+        check_delta(delta)
+        if not self._history:
+            return 0.0, math.nan
+        return rdp_to_epsilon(orders=self.orders, rdp=self.rdp(), delta=delta)
+
+    def get_epsilon(self, *, delta: float) -> float:
+        """ε spent so far at this δ."""
+        return self.get_privacy_spent(delta=delta)[0]
+
+
+def calibrate_noise(
+    *, target_epsilon: float, delta: float, sample_rate: float, steps: int, orders=DEFAULT_ORDERS,
+    rtol: float = 1e-6,
+) -> float:
+    """The smallest noise multiplier σ whose ``steps`` steps at rate q spend at most ``target_epsilon``.
+
+    ε(σ) decreases as σ grows, so a bisection finds it; the σ returned meets
+    the target and σ·(1 − rtol) does not.
+
+    Raises:
+        ValueError: bad inputs, or a target so small that no σ reaches it with
+            these orders (the conversion's log(1/δ)/(α − 1) term alone exceeds it).
+    """
+    target = check_epsilon(target_epsilon, "target_epsilon")
+    check_delta(delta)
+    q = check_sample_rate(sample_rate)
+    n = check_steps(steps)
+    if n == 0:
+        raise ValueError("steps must be at least 1 to calibrate noise for. Got 0.")
+
+    def eps(sigma: float) -> float:
+        acc = RDPAccountant(orders)
+        acc.step(noise_multiplier=sigma, sample_rate=q, steps=n)
+        return acc.get_epsilon(delta=delta)
+
+    lo, hi = 0.0, 1.0
+    while eps(hi) > target:
+        lo, hi = hi, 2 * hi
+        if hi > 1e6:
+            floor = rdp_to_epsilon(orders=orders, rdp=np.zeros(len(orders)), delta=delta)[0]
+            raise ValueError(
+                f"target_epsilon={target_epsilon!r} cannot be reached at delta={delta!r} with these "
+                f"orders: even without any privacy loss the conversion gives ε ≥ {floor:.3g}. "
+                "Raise the target or add larger orders."
+            )
+    while hi - lo > rtol * hi:
+        mid = (lo + hi) / 2
+        if eps(mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return hi
