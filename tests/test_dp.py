@@ -295,3 +295,27 @@ def test_noise_source_needs_a_seed_or_secure_and_not_both():
 def test_randomized_response_refuses_non_bits():
     with pytest.raises(ValueError, match="answers"):
         dp.randomized_response([0, 2, 1], epsilon=1.0, rng=0)
+
+
+# --- the floating-point attack ---------------------------------------------------------------
+
+
+def test_naive_laplace_support_is_every_equally_likely_output():
+    support = dp.naive_laplace_support(5.0, scale=2.0, grid_bits=8)
+    assert support.shape == (2**9,) and support.dtype == np.float64
+    assert np.median(support) == pytest.approx(5.0, abs=0.05)
+    # u = (i + 1/2)/256 gives |noise| from -2 ln(511/512) up to -2 ln(1/512)
+    assert support.max() == pytest.approx(5.0 + 2.0 * math.log(512), rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_naive_sampler_is_distinguishable_and_snapping_closes_most_gaps(dtype):
+    naive = dp.distinguishable_fraction(0.0, 1.0, scale=1.0, grid_bits=16, dtype=dtype)
+    snapped = dp.distinguishable_fraction(0.0, 1.0, scale=1.0, grid_bits=16, dtype=dtype, snap=2.0**-10)
+    assert naive > 0.95 and snapped < 0.02
+
+
+@pytest.mark.parametrize(("kwargs", "name"), [({"grid_bits": 30}, "grid_bits"), ({"dtype": "float16"}, "dtype"), ({"scale": 0}, "scale")])
+def test_naive_laplace_support_refuses_bad_input(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        dp.naive_laplace_support(0.0, **{"scale": 1.0, **kwargs})

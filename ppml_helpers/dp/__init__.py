@@ -6,6 +6,7 @@ Introduced in ``03_differential_privacy`` and ``04_dp_sgd``.
 """
 
 from .composition import advanced_composition, basic_composition
+from .floating_point import distinguishable_fraction, naive_laplace_support
 from .mechanisms import (
     gaussian_delta,
     gaussian_mechanism,
@@ -33,11 +34,13 @@ __all__ = [
     "as_noise_source",
     "basic_composition",
     "calibrate_noise",
+    "distinguishable_fraction",
     "gaussian_delta",
     "gaussian_mechanism",
     "gaussian_sigma",
     "laplace_mechanism",
     "laplace_scale",
+    "naive_laplace_support",
     "randomized_response",
     "rdp_subsampled_gaussian",
     "rdp_to_epsilon",
