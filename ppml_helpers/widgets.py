@@ -1,6 +1,7 @@
 """ipywidgets explorers for the notebooks; each returns a widget to display.
 
-Introduced in ``01_federated_averaging`` (Dirichlet alpha against label skew).
+Introduced in ``01_federated_averaging`` (Dirichlet alpha against label skew) and
+``03_differential_privacy`` (epsilon, delta and sensitivity against noise).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 from .config import check_seed
 from .data.partitions import label_skew, partition_dirichlet, partition_summary
 
-__all__ = ["dirichlet_explorer"]
+__all__ = ["dirichlet_explorer", "noise_explorer"]
 
 
 def dirichlet_explorer(labels, num_clients: int = 20, *, seed: int = 0, alpha: float = 1.0):
@@ -53,3 +54,65 @@ def dirichlet_explorer(labels, num_clients: int = 20, *, seed: int = 0, alpha: f
     slider.observe(redraw, names="value")
     redraw()
     return w.VBox([slider, summary_line, out])
+
+
+def noise_explorer(true_answer: float, *, epsilon: float = 1.0, delta: float = 1e-5,
+                   sensitivity: float = 1.0, seed: int = 0, draws: int = 2000):
+    """Sliders for ε, δ and the sensitivity Δ that redraw the Laplace and Gaussian noise on one answer.
+
+    Each move recomputes the Laplace scale b = Δ/ε and the analytic Gaussian σ
+    (:func:`~ppml_helpers.dp.gaussian_sigma`), plots both densities around
+    ``true_answer`` with a histogram of ``draws`` releases of each (seeded),
+    and states the expected absolute error of each (b and σ·sqrt(2/π)).
+
+    Returns:
+        An ``ipywidgets.VBox``: the three sliders, a summary line and the plot.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    from .dp import NoiseSource, gaussian_sigma, laplace_scale
+
+    check_seed(seed)
+    eps_s = w.FloatLogSlider(value=epsilon, base=10, min=-2, max=1, step=0.05, description="ε",
+                             continuous_update=False, readout_format=".3g")
+    delta_s = w.FloatLogSlider(value=delta, base=10, min=-10, max=-2, step=0.5, description="δ",
+                               continuous_update=False, readout_format=".0e")
+    sens_s = w.FloatLogSlider(value=sensitivity, base=10, min=-1, max=1, step=0.05,
+                              description="Δ", continuous_update=False, readout_format=".3g")
+    summary_line = w.HTML()
+    out = w.Output()
+
+    def redraw(change=None):
+        eps, d, sens = float(eps_s.value), float(delta_s.value), float(sens_s.value)
+        b = laplace_scale(sensitivity=sens, epsilon=eps)
+        sigma = gaussian_sigma(epsilon=eps, delta=d, sensitivity=sens)
+        summary_line.value = (
+            f"ε = {eps:.3g}, δ = {d:.0e}, Δ = {sens:.3g}: Laplace scale b = {b:.3g} "
+            f"(expected |error| {b:.3g}); Gaussian σ = {sigma:.3g} "
+            f"(expected |error| {sigma * np.sqrt(2 / np.pi):.3g})"
+        )
+        src = NoiseSource(seed=seed)
+        lap = true_answer + src.laplace(draws, scale=b)
+        gau = true_answer + src.normal(draws, std=sigma)
+        width = 4 * max(b * 3, sigma)
+        grid = np.linspace(true_answer - width, true_answer + width, 400)
+        out.clear_output(wait=True)
+        with out:
+            fig, ax = plt.subplots(figsize=(7, 3.2))
+            bins = np.linspace(grid[0], grid[-1], 60)
+            ax.hist(lap, bins=bins, density=True, alpha=0.3, color="C0")
+            ax.hist(gau, bins=bins, density=True, alpha=0.3, color="C1")
+            ax.plot(grid, stats.laplace(true_answer, b).pdf(grid), "C0", label=f"Laplace, b={b:.3g}")
+            ax.plot(grid, stats.norm(true_answer, sigma).pdf(grid), "C1", label=f"Gaussian, σ={sigma:.3g}")
+            ax.axvline(true_answer, color="k", lw=1, ls="--", label="true answer")
+            ax.set(xlabel="released answer", ylabel="density")
+            ax.legend(loc="upper right", fontsize=8)
+            plt.show()
+            plt.close(fig)
+
+    for s in (eps_s, delta_s, sens_s):
+        s.observe(redraw, names="value")
+    redraw()
+    return w.VBox([eps_s, delta_s, sens_s, summary_line, out])

@@ -36,3 +36,25 @@ def test_moving_the_slider_redraws_with_more_skew():
 def test_explorer_needs_a_seed():
     with pytest.raises(ValueError, match="seed"):
         dirichlet_explorer(LABELS, 10, seed=None)
+
+
+def _scale(box, name: str) -> float:
+    return float(re.search(name + r" = ([0-9.e+-]+)", box.children[3].value).group(1))
+
+
+def test_noise_explorer_scales_follow_epsilon_delta_and_sensitivity():
+    from ppml_helpers.dp import gaussian_sigma
+    from ppml_helpers.widgets import noise_explorer
+
+    box = noise_explorer(100.0, epsilon=1.0, delta=1e-5, sensitivity=1.0)
+    assert _scale(box, "scale b") == pytest.approx(1.0)
+    box.children[0].value = 0.1  # ε down: ten times the Laplace noise
+    assert _scale(box, "scale b") == pytest.approx(10.0, rel=1e-2)
+    box.children[2].value = 2.0  # Δ doubled
+    assert _scale(box, "scale b") == pytest.approx(20.0, rel=2e-2)
+    sigma_before = _scale(box, "σ")
+    box.children[1].value = 1e-9  # smaller δ costs more Gaussian noise
+    assert _scale(box, "σ") > sigma_before
+    assert _scale(box, "σ") == pytest.approx(
+        gaussian_sigma(epsilon=box.children[0].value, delta=1e-9, sensitivity=box.children[2].value), rel=1e-2
+    )
