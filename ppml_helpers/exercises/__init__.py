@@ -28,6 +28,12 @@ from .nb02 import (
     check_local_train,
     check_sign_flip,
 )
+from .nb03 import (
+    check_estimate_fraction,
+    check_laplace_release,
+    check_mean_sensitivity,
+    check_steps_within_budget,
+)
 
 __all__ = [
     "FAIL_MARK",
@@ -42,11 +48,15 @@ __all__ = [
     "check_client_update",
     "check_clip_and_noise",
     "check_dirichlet_partition",
+    "check_estimate_fraction",
     "check_krum_scores",
+    "check_laplace_release",
     "check_local_train",
+    "check_mean_sensitivity",
     "check_recover_label",
     "check_server_view",
     "check_sign_flip",
+    "check_steps_within_budget",
     "check_threat_models",
     "check_weighted_average",
 ]
