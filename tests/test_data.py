@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import torch
 
-from ppml_helpers.data import dataset_status, load_adult, load_mnist
+from ppml_helpers.data import dataset_status, load_adult, load_adult_frame, load_mnist
 from ppml_helpers.data.loaders import ADULT_FILES, MNIST_FILES
 from ppml_helpers.errors import ChecksumError, DataNotFoundError
 
@@ -120,6 +120,21 @@ def test_adult_row_counts(adult):
 
 def test_adult_positive_label_counts(adult):
     assert (int(adult.y_train.sum()), int(adult.y_test.sum())) == (ADULT_TRAIN_POS, ADULT_TEST_POS)
+
+
+def test_adult_frame_is_the_raw_table(adult_raw, data_dir):
+    for split, raw in zip(("train", "test"), adult_raw, strict=True):
+        frame = load_adult_frame(split, data_dir=data_dir, download=False)
+        assert len(frame) == len(raw)
+        pd.testing.assert_series_equal(frame["age"], raw["age"])
+        assert set(frame["income"]) == {">50K", "<=50K"}
+    train = load_adult_frame("train", data_dir=data_dir, download=False)
+    assert int((train["income"] == ">50K").sum()) == ADULT_TRAIN_POS
+
+
+def test_adult_frame_refuses_a_bad_split(data_dir):
+    with pytest.raises(ValueError, match="split"):
+        load_adult_frame("validation", data_dir=data_dir)
 
 
 def test_adult_labels_are_binary_int64(adult):

@@ -13,6 +13,7 @@ from .loaders import (
     dataset_status,
     download_all,
     load_adult,
+    load_adult_frame,
     load_mnist,
 )
 from .partitions import (
@@ -31,6 +32,7 @@ __all__ = [
     "download_all",
     "label_skew",
     "load_adult",
+    "load_adult_frame",
     "load_mnist",
     "partition_dirichlet",
     "partition_iid",

@@ -31,6 +31,7 @@ __all__ = [
     "dataset_status",
     "download_all",
     "load_adult",
+    "load_adult_frame",
     "load_mnist",
 ]
 
@@ -231,6 +232,24 @@ def load_adult(*, data_dir=None, download: bool = True) -> TabularData:
     test = _read_adult(folder / "adult.test", skip_header=True)
     x_tr, y_tr, x_te, y_te, names = _encode_adult(train, test)
     return TabularData(x_tr, y_tr, x_te, y_te, names)
+
+
+def load_adult_frame(split: str = "train", *, data_dir=None, download: bool = True) -> pd.DataFrame:
+    """UCI Adult as UCI ships it, one row per person: raw ages, hours, incomes, categories.
+
+    For queries on the raw values (counts, clamped sums and means in
+    ``03_differential_privacy``); :func:`load_adult` gives the encoded
+    features for training. ``income`` is ``">50K"`` or ``"<=50K"`` in both
+    splits (the test file's trailing dot removed); ``?`` is read as missing.
+
+    Args:
+        split: ``"train"`` (32,561 rows) or ``"test"`` (16,281 rows).
+    """
+    train = _check_split(split)
+    folder = _ensure_adult(_root(data_dir), download)
+    if train:
+        return _read_adult(folder / "adult.data", skip_header=False)
+    return _read_adult(folder / "adult.test", skip_header=True)
 
 
 def dataset_status(data_dir=None) -> dict[str, list[Path]]:
