@@ -35,6 +35,13 @@ HEADLINE_CHECKS = {
         v["flower_vs_scratch_max_gap"] < 0.01  # the same algorithm on the same batches
         and v["signflip_robust_margin"] >= 0.10  # median or Krum >= 10 points above FedAvg
     ),
+    "03_differential_privacy": lambda v: (
+        v["ours_vs_opacus_rel_gap"] < 1e-6  # our RDP accountant is Opacus's to 1e-6
+        and abs(v["laplace_mae_eps1"] - 1.0) < 0.2  # Laplace error is Δ/ε (sd 7 % at 200 trials)
+        and v["eps_opacus_prv"] < v["eps_opacus_rdp"]  # PRV is tighter than RDP
+        and v["composition_k10000_rdp"] < v["composition_k10000_basic"] / 10
+        and v["fp_naive_distinguishable"] > 0.9 > 0.05 > v["fp_snapped_distinguishable"]
+    ),
 }
 REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
 
