@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["image_grid", "plot_history", "plot_partition", "plot_rounds"]
+__all__ = ["image_grid", "plot_history", "plot_partition", "plot_privacy_utility", "plot_rounds", "privacy_utility_table"]
 
 
 def _figure(ax, figsize):
@@ -42,6 +42,58 @@ def plot_rounds(results, *, target=None, ax=None, title=None, marker="o"):
         ax.axhline(target, color="grey", ls="--", lw=1)
     ax.set_xlabel("round")
     ax.set_ylabel("test accuracy")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    return fig, ax
+
+
+def privacy_utility_table(results, *, metric: str = "accuracy"):
+    """Mean, standard deviation and count of ``metric`` per ε over seeds.
+
+    Args:
+        results: a DataFrame (or records) with an ``epsilon`` column (``inf`` for no
+            noise) and one row per (ε, seed) run.
+
+    Returns:
+        A DataFrame indexed by ε (ascending, ``inf`` last) with ``mean``, ``sd`` and ``runs``.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(results)
+    for col in ("epsilon", metric):
+        if col not in frame:
+            raise ValueError(f"results need an {col!r} column. Got columns {list(frame.columns)}.")
+    grouped = frame.groupby("epsilon")[metric]
+    table = pd.DataFrame({"mean": grouped.mean(), "sd": grouped.std(ddof=1), "runs": grouped.size()})
+    return table.sort_index()
+
+
+def plot_privacy_utility(results, *, metric: str = "accuracy", baseline=None, ax=None, title=None,
+                         label=None):
+    """Privacy–utility curve: ``metric`` mean ± sd over seeds against ε (log axis).
+
+    The ε = ∞ runs (no noise), if any, are drawn at the right edge and labelled ∞;
+    ``baseline`` (e.g. the non-private model's accuracy) is a dashed line.
+    """
+    table = privacy_utility_table(results, metric=metric)
+    finite = table[np.isfinite(table.index)]
+    fig, ax = _figure(ax, (6, 3.8))
+    line = ax.errorbar(finite.index, finite["mean"], yerr=finite["sd"].fillna(0), marker="o", capsize=3,
+                       label=label or f"{metric} (mean ± sd over seeds)")
+    ax.set_xscale("log")
+    if np.isinf(table.index).any():
+        x_inf = finite.index.max() * 3 if len(finite) else 1.0
+        inf_row = table.loc[np.inf]
+        ax.errorbar([x_inf], [inf_row["mean"]], yerr=[0 if np.isnan(inf_row["sd"]) else inf_row["sd"]],
+                    marker="s", capsize=3, color=line[0].get_color())
+        ticks = [*finite.index, x_inf]
+        ax.set_xticks(ticks, [f"{e:g}" for e in finite.index] + ["∞"])
+        ax.minorticks_off()
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label="non-private")
+    ax.set_xlabel("ε")
+    ax.set_ylabel(metric.replace("_", " "))
     if title:
         ax.set_title(title)
     ax.legend()
