@@ -34,6 +34,12 @@ from .nb03 import (
     check_mean_sensitivity,
     check_steps_within_budget,
 )
+from .nb04 import (
+    check_clip_per_example,
+    check_lowest_epsilon,
+    check_noisy_average,
+    check_poisson_batch,
+)
 
 __all__ = [
     "FAIL_MARK",
@@ -47,12 +53,16 @@ __all__ = [
     "check_bytes_to_target",
     "check_client_update",
     "check_clip_and_noise",
+    "check_clip_per_example",
     "check_dirichlet_partition",
     "check_estimate_fraction",
     "check_krum_scores",
     "check_laplace_release",
     "check_local_train",
+    "check_lowest_epsilon",
     "check_mean_sensitivity",
+    "check_noisy_average",
+    "check_poisson_batch",
     "check_recover_label",
     "check_server_view",
     "check_sign_flip",
