@@ -108,9 +108,9 @@ def test_full_batch_rdp_is_the_gaussian_closed_form():
 def test_fractional_series_is_continuous_with_the_integer_sum():
     # Just off an integer order, the fractional series must give the binomial sum's value.
     q, sigma = 0.02, 1.3
-    for alpha in (2, 3, 17):
-        near = rdp._log_a_fractional(q, sigma, alpha + 1e-9)
-        assert near == pytest.approx(rdp._log_a_integer(q, sigma, alpha), rel=1e-6)
+    alphas = np.array([2.0, 3.0, 17.0])
+    near = rdp._log_a_fractional(q, sigma, alphas + 1e-9)
+    assert near == pytest.approx(rdp._log_a_integer(q, sigma, alphas), rel=1e-6)
 
 
 def test_no_steps_no_noise_and_conversion_edges():

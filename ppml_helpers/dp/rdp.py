@@ -44,59 +44,65 @@ def _log_add(a: float, b: float) -> float:
     return hi if lo == -math.inf else hi + math.log1p(math.exp(lo - hi))
 
 
-def _log_sub(a: float, b: float) -> float:
-    """log(e^a − e^b) for a ≥ b (−inf when they are equal)."""
-    if b == -math.inf:
-        return a
-    if a <= b:
-        return -math.inf
-    return a + math.log(-math.expm1(b - a))
+def _log_a_integer(q: float, sigma: float, alphas: np.ndarray) -> np.ndarray:
+    """log A_α for integer orders α (one per entry): a binomial expansion, summed in log space.
 
-
-def _log_a_integer(q: float, sigma: float, alpha: int) -> float:
-    """log A_α for an integer α: a binomial expansion, summed in log space.
-
-    A_α = Σ_{k=0}^{α} C(α, k) (1−q)^{α−k} q^k exp((k² − k) / (2σ²)).
+    A_α = Σ_{k=0}^{α} C(α, k) (1−q)^{α−k} q^k exp((k² − k) / (2σ²)),
+    evaluated for all orders at once on a grid of k (terms with k > α masked out).
     """
-    k = np.arange(alpha + 1, dtype=np.float64)
-    log_binom = special.gammaln(alpha + 1) - special.gammaln(k + 1) - special.gammaln(alpha - k + 1)
-    terms = log_binom + k * math.log(q) + (alpha - k) * math.log1p(-q) + (k * k - k) / (2 * sigma**2)
-    return float(special.logsumexp(terms))
+    a = alphas[:, None]
+    k = np.arange(int(alphas.max()) + 1, dtype=np.float64)[None, :]
+    inside = k <= a
+    kk = np.where(inside, k, 0.0)  # keeps gammaln finite where the term is masked out
+    log_binom = special.gammaln(a + 1) - special.gammaln(kk + 1) - special.gammaln(a - kk + 1)
+    terms = log_binom + kk * math.log(q) + (a - kk) * math.log1p(-q) + (kk * kk - kk) / (2 * sigma**2)
+    return special.logsumexp(np.where(inside, terms, -np.inf), axis=1)
 
 
-def _log_half_erfc(x: float) -> float:
-    """log(erfc(x) / 2) = log Φ(−√2·x), stable in both tails."""
-    return float(special.log_ndtr(-x * math.sqrt(2)))
-
-
-def _log_a_fractional(q: float, sigma: float, alpha: float) -> float:
-    """log A_α for a fractional α (Mironov, Talwar & Zhang 2019, section 3.3).
+def _log_a_fractional(q: float, sigma: float, alphas: np.ndarray) -> np.ndarray:
+    """log A_α for fractional orders α (Mironov, Talwar & Zhang 2019, section 3.3).
 
     A_α splits at z₀ = σ² log(1/q − 1) + 1/2 into two integrals, each an
     infinite series in the generalised binomial coefficients C(α, i) (which
-    alternate in sign once i > α); terms are added until both fall below e^−30.
+    alternate in sign once i > α). For each order the terms run up to the
+    first i at which both fall below e^−30 (as in Opacus) and are summed with
+    their signs in log space. The orders are evaluated together, block by
+    block of i, each block only for the orders whose series has not ended
+    (orders near 1 need about a thousand terms, larger ones a few dozen).
     """
-    log_a0 = log_a1 = -math.inf
     z0 = sigma**2 * math.log(1 / q - 1) + 0.5
     log_q, log_1mq = math.log(q), math.log1p(-q)
-    i = 0
-    while True:
-        coef = special.binom(alpha, i)
-        log_coef = math.log(abs(coef))
-        j = alpha - i
-        log_s0 = (
-            log_coef + i * log_q + j * log_1mq + (i * i - i) / (2 * sigma**2)
-            + _log_half_erfc((i - z0) / (math.sqrt(2) * sigma))
-        )
-        log_s1 = (
-            log_coef + j * log_q + i * log_1mq + (j * j - j) / (2 * sigma**2)
-            + _log_half_erfc((z0 - j) / (math.sqrt(2) * sigma))
-        )
-        step = _log_add if coef > 0 else _log_sub
-        log_a0, log_a1 = step(log_a0, log_s0), step(log_a1, log_s1)
-        i += 1
-        if max(log_s0, log_s1) < -30:
-            return _log_add(log_a0, log_a1)
+    n = len(alphas)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []  # block sums, signs
+    active, start, width = np.arange(n), 0, 64
+    while active.size:
+        a = alphas[active][:, None]
+        i = np.arange(start, start + width, dtype=np.float64)[None, :]
+        j = a - i
+        coef = special.binom(a, i)
+        log_coef = np.log(np.abs(coef))
+        log_s0 = (log_coef + i * log_q + j * log_1mq + (i * i - i) / (2 * sigma**2)
+                  + special.log_ndtr((z0 - i) / sigma))  # log(erfc((i − z₀)/(√2σ))/2)
+        log_s1 = (log_coef + j * log_q + i * log_1mq + (j * j - j) / (2 * sigma**2)
+                  + special.log_ndtr((j - z0) / sigma))  # log(erfc((z₀ − j)/(√2σ))/2)
+        small = np.maximum(log_s0, log_s1) < -30
+        ended = small.any(axis=1)
+        last = np.where(ended, np.argmax(small, axis=1), width - 1)[:, None]
+        sign = np.where(np.arange(width)[None, :] <= last, np.sign(coef), 0.0)
+        block = []
+        for terms in (log_s0, log_s1):
+            value, value_sign = special.logsumexp(terms, b=sign, axis=1, return_sign=True)
+            full_value, full_sign = np.zeros(n), np.zeros(n)
+            full_value[active], full_sign[active] = value, value_sign
+            block += [full_value, full_sign]
+        parts.append(tuple(block))
+        active, start, width = active[~ended], start + width, 2 * width
+    log_a = []
+    for v, s in ((0, 1), (2, 3)):
+        value, sign = special.logsumexp(np.stack([p[v] for p in parts]), b=np.stack([p[s] for p in parts]),
+                                        axis=0, return_sign=True)
+        log_a.append(np.where(sign > 0, value, -np.inf))
+    return np.logaddexp(*log_a)
 
 
 def rdp_subsampled_gaussian(*, noise_multiplier: float, sample_rate: float, steps: int, orders) -> np.ndarray:
@@ -125,14 +131,14 @@ def rdp_subsampled_gaussian(*, noise_multiplier: float, sample_rate: float, step
         raise ValueError(f"orders must be a non-empty list of numbers above 1. Got {orders!r}.")
     if sigma == 0:
         return np.full(alphas.shape, math.inf)
+    if q == 1.0:
+        return alphas / (2 * sigma**2) * n
     out = np.empty_like(alphas)
-    for idx, alpha in enumerate(alphas):
-        if q == 1.0:
-            out[idx] = alpha / (2 * sigma**2)
-        elif alpha.is_integer():
-            out[idx] = _log_a_integer(q, sigma, int(alpha)) / (alpha - 1)
-        else:
-            out[idx] = _log_a_fractional(q, sigma, float(alpha)) / (alpha - 1)
+    integer = alphas == np.round(alphas)
+    if integer.any():
+        out[integer] = _log_a_integer(q, sigma, alphas[integer]) / (alphas[integer] - 1)
+    if not integer.all():
+        out[~integer] = _log_a_fractional(q, sigma, alphas[~integer]) / (alphas[~integer] - 1)
     return out * n
 
 
