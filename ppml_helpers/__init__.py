@@ -14,8 +14,8 @@ from .config import Config, setup
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "build", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "inversion",
-    "models", "plots", "report", "runner", "train", "widgets",
+    "build", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "he",
+    "inversion", "mia", "models", "plots", "report", "runner", "train", "widgets",
 )  # fmt: skip
 
 __all__ = ["Config", "__version__", "setup", *_SUBMODULES]
