@@ -40,6 +40,12 @@ from .nb04 import (
     check_noisy_average,
     check_poisson_batch,
 )
+from .nb05 import (
+    check_epsilon_from_counts,
+    check_lira_offline,
+    check_loss_scores,
+    check_tpr_at_fpr,
+)
 
 __all__ = [
     "FAIL_MARK",
@@ -55,10 +61,13 @@ __all__ = [
     "check_clip_and_noise",
     "check_clip_per_example",
     "check_dirichlet_partition",
+    "check_epsilon_from_counts",
     "check_estimate_fraction",
     "check_krum_scores",
     "check_laplace_release",
+    "check_lira_offline",
     "check_local_train",
+    "check_loss_scores",
     "check_lowest_epsilon",
     "check_mean_sensitivity",
     "check_noisy_average",
@@ -68,5 +77,6 @@ __all__ = [
     "check_sign_flip",
     "check_steps_within_budget",
     "check_threat_models",
+    "check_tpr_at_fpr",
     "check_weighted_average",
 ]
