@@ -116,3 +116,56 @@ def noise_explorer(true_answer: float, *, epsilon: float = 1.0, delta: float = 1
         s.observe(redraw, names="value")
     redraw()
     return w.VBox([eps_s, delta_s, sens_s, summary_line, out])
+
+
+def roc_explorer(member_scores, nonmember_scores, *, alpha: float = 0.05, delta: float = 0.0):
+    """A threshold slider that moves along an attack's ROC and states what that point certifies.
+
+    The slider picks a quantile of all the scores as the threshold (flag
+    "member" when score ≥ threshold); the line shows the counts, TPR, FPR,
+    the point estimate ln((TPR − δ) / FPR) and the ε lower bound those counts
+    certify with Clopper–Pearson intervals (:func:`~ppml_helpers.mia.epsilon_lower_bound`);
+    the plot marks the point on the log-log ROC.
+
+    Returns:
+        An ``ipywidgets.VBox``: the slider, the summary line and the plot.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from .mia import check_scores, epsilon_lower_bound, roc_curve
+
+    members = check_scores(member_scores, "member_scores")
+    nonmembers = check_scores(nonmember_scores, "nonmember_scores")
+    fpr, tpr, _ = roc_curve(members, nonmembers)
+    everything = np.sort(np.concatenate([members, nonmembers]))
+    slider = w.FloatSlider(value=0.99, min=0.0, max=1.0, step=0.001, description="quantile",
+                           continuous_update=False, readout_format=".3f")
+    summary_line = w.HTML()
+    out = w.Output()
+
+    def redraw(change=None):
+        threshold = float(np.quantile(everything, slider.value))
+        tp, fp = int((members >= threshold).sum()), int((nonmembers >= threshold).sum())
+        bound = epsilon_lower_bound(tp=tp, fn=members.size - tp, fp=fp, tn=nonmembers.size - fp,
+                                    alpha=alpha, delta=delta)
+        summary_line.value = (
+            f"threshold {threshold:.4g}: TP = {tp}, FP = {fp}; TPR = {bound.tpr:.4f}, "
+            f"FPR = {bound.fpr:.4f}; ln((TPR - δ)/FPR) = {bound.epsilon_point:.3g}; "
+            f"certified ε_LB = {bound.epsilon:.3g} (confidence {1 - alpha:.0%})"
+        )
+        out.clear_output(wait=True)
+        with out:
+            fig, ax = plt.subplots(figsize=(4.5, 4))
+            floor = 0.5 / max(members.size, nonmembers.size)
+            ax.loglog(np.maximum(fpr, floor), np.maximum(tpr, floor), label="attack")
+            ax.loglog([floor, 1], [floor, 1], "k:", lw=1, label="guessing")
+            ax.plot(max(bound.fpr, floor), max(bound.tpr, floor), "o", color="C3", label="threshold")
+            ax.set(xlabel="false-positive rate", ylabel="true-positive rate")
+            ax.legend(fontsize=8)
+            plt.show()
+            plt.close(fig)
+
+    slider.observe(redraw, names="value")
+    redraw()
+    return w.VBox([slider, summary_line, out])
