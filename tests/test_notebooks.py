@@ -51,6 +51,14 @@ HEADLINE_CHECKS = {
         and v["mnist_epsilon"] <= 3.0
         and (v["fast"] or v["mnist_accuracy"] >= 0.97)  # the bar, full mode
     ),
+    "05_membership_inference": lambda v: (
+        (v["fast"] or v["lira_online_tpr_0_1"] > v["loss_tpr_0_1"])  # full mode: 64 shadow models
+        and v["dp_eps_1_max_auc"] <= 0.55  # every attack near guessing at ε = 1
+        and v["audit_trials"] >= 1000
+        and v["audit_broken_eps_lb"] > v["audit_claimed_epsilon"]  # the audit catches the bug
+        and v["audit_correct_eps_lb"] < v["audit_claimed_epsilon"]
+        and v["audit_broken_eps_lb"] <= v["audit_cap"] + 1e-9
+    ),
 }
 REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
 
