@@ -46,6 +46,12 @@ from .nb05 import (
     check_loss_scores,
     check_tpr_at_fpr,
 )
+from .nb07 import (
+    check_batched_scores,
+    check_choose_parameters,
+    check_ciphertexts_needed,
+    check_expansion_factor,
+)
 
 __all__ = [
     "FAIL_MARK",
@@ -56,13 +62,17 @@ __all__ = [
     "THREAT_SCENARIOS",
     "CheckResult",
     "check_attack_config",
+    "check_batched_scores",
     "check_bytes_to_target",
+    "check_choose_parameters",
+    "check_ciphertexts_needed",
     "check_client_update",
     "check_clip_and_noise",
     "check_clip_per_example",
     "check_dirichlet_partition",
     "check_epsilon_from_counts",
     "check_estimate_fraction",
+    "check_expansion_factor",
     "check_krum_scores",
     "check_laplace_release",
     "check_lira_offline",
