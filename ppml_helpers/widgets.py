@@ -11,7 +11,7 @@ import numpy as np
 from .config import check_seed
 from .data.partitions import label_skew, partition_dirichlet, partition_summary
 
-__all__ = ["dirichlet_explorer", "noise_explorer"]
+__all__ = ["dirichlet_explorer", "he_parameter_explorer", "noise_explorer"]
 
 
 def dirichlet_explorer(labels, num_clients: int = 20, *, seed: int = 0, alpha: float = 1.0):
@@ -169,3 +169,96 @@ def roc_explorer(member_scores, nonmember_scores, *, alpha: float = 0.05, delta:
     slider.observe(redraw, names="value")
     redraw()
     return w.VBox([slider, summary_line, out])
+
+
+def he_parameter_explorer(*, poly_modulus_degree: int = 8192, first_bits: int = 60, depth: int = 2,
+                          middle_bits: int = 40, special_bits: int = 60, scale_bits: int = 40):
+    """A degree menu and sliders for a CKKS modulus chain, showing what the parameter set gives.
+
+    The chain is ``[first, middle × depth, special]`` with scale ``2**scale_bits``.
+    Each change recomputes :func:`~ppml_helpers.he.parameter_report` (never
+    raises) and shows its verdict (128-bit secure, insecure or invalid, with
+    every problem found), the modulus bits against the limit for the degree,
+    slots, depth, the size of a fresh ciphertext and the largest value that
+    decrypts correctly; the plot stacks the primes against the limit.
+    Introduced in ``07_homomorphic_encryption``.
+
+    Returns:
+        An ``ipywidgets.VBox``: the degree dropdown, sliders for the first prime, the
+        depth (number of middle primes), the middle primes, the special prime and
+        the scale, then the summary (HTML) and the plot.
+
+    Raises:
+        ValueError: a degree outside the 128-bit table, or a start value outside its
+            slider (bits 10 to 60, depth 0 to 30).
+    """
+    import html
+
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from .he import MAX_COEFF_MODULUS_BITS, parameter_report
+
+    if poly_modulus_degree not in MAX_COEFF_MODULUS_BITS:
+        raise ValueError(
+            f"poly_modulus_degree must be one of {list(MAX_COEFF_MODULUS_BITS)}. Got {poly_modulus_degree!r}."
+        )
+    for name, value, low, high in (("first_bits", first_bits, 10, 60), ("depth", depth, 0, 30),
+                                   ("middle_bits", middle_bits, 10, 60), ("special_bits", special_bits, 10, 60),
+                                   ("scale_bits", scale_bits, 10, 60)):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer from {low} to {high}. Got {value!r}.")
+    style = {"description_width": "9em"}
+    degree = w.Dropdown(options=list(MAX_COEFF_MODULUS_BITS), value=poly_modulus_degree,
+                        description="degree N", style=style)
+
+    def slider(value, low, high, description):
+        return w.IntSlider(value=value, min=low, max=high, description=description, style=style,
+                           continuous_update=False)
+
+    first = slider(first_bits, 10, 60, "first prime bits")
+    levels = slider(depth, 0, 30, "middle primes")
+    middle = slider(middle_bits, 10, 60, "middle prime bits")
+    special = slider(special_bits, 10, 60, "special prime bits")
+    scale = slider(scale_bits, 10, 60, "scale bits")
+    summary_line = w.HTML()
+    out = w.Output()
+
+    def redraw(change=None):
+        chain = [first.value, *[middle.value] * levels.value, special.value]
+        report = parameter_report(poly_modulus_degree=degree.value, coeff_mod_bit_sizes=chain,
+                                  global_scale_bits=scale.value)
+        colour = "#1a7f37" if report.valid else "#cf222e"
+        numbers = (
+            f"chain {chain}: {report.total_bits} of {report.max_bits} modulus bits; "
+            f"slots = {report.slots}; depth = {report.depth}; "
+            f"ciphertext = {report.ciphertext_bytes / 1024:.0f} KiB (fresh, in memory)"
+        )
+        if report.max_abs_value is not None:
+            numbers += f"; values decrypt correctly while |x| < {report.max_abs_value:g}"
+        problems = "".join(f"<li>{html.escape(p)}</li>" for p in report.problems[1:])
+        summary_line.value = (
+            f'<div style="border-left:4px solid {colour};padding:4px 10px">'
+            f"<b>{html.escape(report.verdict)}</b><br>{html.escape(numbers)}"
+            + (f"<br>also:<ul>{problems}</ul>" if problems else "") + "</div>"
+        )
+        out.clear_output(wait=True)
+        with out:
+            fig, ax = plt.subplots(figsize=(7, 1.6))
+            left = 0
+            for i, bits in enumerate(chain):
+                kind = 0 if i == 0 else 2 if i == len(chain) - 1 else 1
+                ax.barh(0, bits, left=left, color=f"C{kind}", edgecolor="white",
+                        label=("first", "middle", "special")[kind] if i in (0, 1, len(chain) - 1) else None)
+                left += bits
+            ax.axvline(report.max_bits, color="k", ls="--", lw=1.5, label=f"128-bit limit ({report.max_bits})")
+            ax.set(xlim=(0, max(left, report.max_bits) * 1.05), yticks=[], xlabel="coefficient-modulus bits")
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.55), ncol=4, fontsize=8, frameon=False)
+            plt.show()
+            plt.close(fig)
+
+    controls = (degree, first, levels, middle, special, scale)
+    for control in controls:
+        control.observe(redraw, names="value")
+    redraw()
+    return w.VBox([*controls, summary_line, out])

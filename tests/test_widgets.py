@@ -75,3 +75,49 @@ def test_roc_explorer_reports_the_counts_at_the_chosen_quantile():
     assert f"certified ε_LB = {bound.epsilon:.3g}" in text
     with pytest.raises(ValueError, match="member_scores contains"):
         roc_explorer([np.nan], [0.0])
+
+
+def test_he_parameter_explorer_shows_the_report_of_the_chosen_parameters():
+    import html
+
+    from ppml_helpers.he import parameter_report
+    from ppml_helpers.widgets import he_parameter_explorer
+
+    def shown(box):
+        return html.unescape(box.children[6].value)
+
+    def report(chain, degree, scale):
+        return parameter_report(poly_modulus_degree=degree, coeff_mod_bit_sizes=chain, global_scale_bits=scale)
+
+    box = he_parameter_explorer()  # 8192, [60, 40, 40, 60], scale 40: secure
+    degree, first, levels, middle, special, scale = box.children[:6]
+    r = report([60, 40, 40, 60], 8192, 40)
+    assert r.valid and r.verdict in shown(box)
+    assert "200 of 218 modulus bits; slots = 4096; depth = 2; ciphertext = 384 KiB" in shown(box)
+
+    levels.value = 3  # [60, 40, 40, 40, 60] = 240 bits > 218: insecure at N = 8192
+    r = report([60, 40, 40, 40, 60], 8192, 40)
+    assert not r.secure and r.verdict.startswith("insecure") and r.verdict in shown(box)
+    assert "240 of 218 modulus bits" in shown(box) and "depth = 3" in shown(box)
+
+    degree.value = 16384  # the same chain is secure with twice the degree
+    r = report([60, 40, 40, 40, 60], 16384, 40)
+    assert r.valid and r.verdict in shown(box)
+    assert f"slots = 8192; depth = 3; ciphertext = {r.ciphertext_bytes / 1024:.0f} KiB" in shown(box)
+
+    scale.value = 30  # middle primes no longer match the scale: invalid, though secure
+    r = report([60, 40, 40, 40, 60], 16384, 30)
+    assert r.secure and not r.valid and r.verdict.startswith("invalid") and r.verdict in shown(box)
+    for control, value in ((middle, 30), (first, 50), (special, 50)):
+        control.value = value
+    r = report([50, 30, 30, 30, 50], 16384, 30)
+    assert r.valid and r.verdict in shown(box) and f"|x| < {r.max_abs_value:g}" in shown(box)
+
+
+def test_he_parameter_explorer_refuses_a_degree_outside_the_table():
+    from ppml_helpers.widgets import he_parameter_explorer
+
+    with pytest.raises(ValueError, match="poly_modulus_degree"):
+        he_parameter_explorer(poly_modulus_degree=3000)
+    with pytest.raises(ValueError, match="depth"):
+        he_parameter_explorer(depth=-1)
