@@ -59,6 +59,17 @@ HEADLINE_CHECKS = {
         and v["audit_correct_eps_lb"] < v["audit_claimed_epsilon"]
         and v["audit_broken_eps_lb"] <= v["audit_cap"] + 1e-9
     ),
+    "07_homomorphic_encryption": lambda v: (
+        v["insecure_refused"]  # TenSEAL's and our refusal of a chain over the 128-bit limit
+        and v["bfv_exact"]
+        and v["batched_agreement"] >= 0.995  # batched encrypted vs plaintext predictions
+        and v["per_sample_agreement"] >= 0.9
+        and (v["fast"] or (v["batched_images"] == 10_000 and v["features"] == 784))  # full test set, 784 pixels
+        and (v["fast"] or v["throughput_ratio"] >= 100)  # batched vs TenSEAL's per-sample mm
+        and v["aggregation_max_error"] < 1e-6
+        and v["aggregation_ciphertexts_per_client"] > 1  # chunked
+        and v["aggregation_expansion_factor"] > 1
+    ),
 }
 REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
 
