@@ -11,7 +11,8 @@
   same dropouts;
 - Flower's SecAgg+ (``SecAggPlusWorkflow`` on the legacy strategy API with
   ``LegacyContext``/``DefaultWorkflow``, ``secaggplus_mod`` on the ClientApp,
-  ``run_simulation`` with Ray), the same vectors, num_shares = k + 1 and the
+  ``run_simulation`` with Ray; the apps from ``ppml_helpers.secagg.flower``, which
+  notebook 06 runs too), the same vectors, num_shares = k + 1 and the
   same threshold, without dropouts (Flower has no switch to drop clients).
 
 Ours is the whole protocol in one process (encoding, key generation and
@@ -31,6 +32,7 @@ largest error against the float sum.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import os
@@ -65,34 +67,12 @@ def run_ours(updates, *, threshold, dropouts, neighbours, repeats):
 def run_flower(n: int, d: int, *, k: int, threshold: int, seed: int) -> dict:
     """Two FL rounds of Flower's SecAgg+ on n simulated SuperNodes; per-round stage times."""
     os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")  # no GPUs; silences Ray's notice
-    from flwr.app import Context
-    from flwr.client import ClientApp, NumPyClient
-    from flwr.client.mod import secaggplus_mod
-    from flwr.common import ndarrays_to_parameters, parameters_to_ndarrays
-    from flwr.server import Grid, LegacyContext, ServerApp, ServerConfig
-    from flwr.server.strategy import FedAvg
-    from flwr.server.workflow import DefaultWorkflow, SecAggPlusWorkflow
+    from flwr.server.workflow import SecAggPlusWorkflow
     from flwr.simulation import run_simulation
 
-    out: dict = {"stages": [], "means": []}
+    from ppml_helpers.secagg.flower import secaggplus_apps
 
-    class UpdateClient(NumPyClient):
-        def __init__(self, pid: int):
-            self.pid = pid
-
-        def fit(self, parameters, config):
-            # One example each and max_weight=1: Flower's weight ratio is 1, its quantiser sees the values as they are.
-            return [client_vector(self.pid, d, seed).astype(np.float32)], 1, {}
-
-    def client_fn(context: Context):
-        return UpdateClient(int(context.node_config["partition-id"])).to_client()
-
-    class KeepMean(FedAvg):
-        def aggregate_fit(self, server_round, results, failures):
-            aggregated = super().aggregate_fit(server_round, results, failures)
-            out["means"].append(parameters_to_ndarrays(aggregated[0])[0])
-            out["failures"] = len(failures)
-            return aggregated
+    out: dict = {"stages": [], "means": [], "failures": 0}
 
     class TimedSecAggPlus(SecAggPlusWorkflow):
         def _timed(name):  # a helper used while building the class body
@@ -108,28 +88,25 @@ def run_flower(n: int, d: int, *, k: int, threshold: int, seed: int) -> dict:
         collect_masked_vectors_stage = _timed("collect_masked_vectors_stage")
         unmask_stage = _timed("unmask_stage")
 
-    server_app = ServerApp()
+    def on_round(mean, failures):
+        out["means"].append(mean)
+        out["failures"] += failures
 
-    @server_app.main()
-    def main(grid: Grid, context: Context) -> None:
-        strategy = KeepMean(fraction_fit=1.0, fraction_evaluate=0.0, min_fit_clients=n,
-                            min_available_clients=n, fit_metrics_aggregation_fn=lambda metrics: {},
-                            initial_parameters=ndarrays_to_parameters([np.zeros(d, np.float32)]))
-        legacy = LegacyContext(context=context, config=ServerConfig(num_rounds=2), strategy=strategy)
-        workflow = TimedSecAggPlus(num_shares=k + 1, reconstruction_threshold=threshold,
-                                   clipping_range=1.0, max_weight=1.0)
-        DefaultWorkflow(fit_workflow=workflow)(grid, legacy)
-
+    # max_weight=1: each client reports weight 1, so Flower's quantiser sees the values as they are.
+    workflow = TimedSecAggPlus(num_shares=k + 1, reconstruction_threshold=threshold, clipping_range=1.0,
+                               max_weight=1.0)
+    server_app, client_app = secaggplus_apps(functools.partial(client_vector, d=d, seed=seed), num_clients=n,
+                                             length=d, workflow=workflow, num_rounds=2, on_round=on_round)
     logging.getLogger("flwr").setLevel(logging.WARNING)
     t0 = time.perf_counter()
-    run_simulation(server_app=server_app, client_app=ClientApp(client_fn=client_fn, mods=[secaggplus_mod]),
-                   num_supernodes=n, backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}})
+    run_simulation(server_app=server_app, client_app=client_app, num_supernodes=n,
+                   backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0}})
     out["total"] = time.perf_counter() - t0
     if len(out["means"]) != 2 or len(out["stages"]) != 8:
         raise RuntimeError(f"the ServerApp did not finish its two rounds (stages timed: {len(out['stages'])}); "
                            "see Flower's log above")
     truth = np.sum([client_vector(p, d, seed) for p in range(n)], axis=0)
-    out["error"] = float(np.abs(out["means"][-1].astype(np.float64) * n - truth).max())
+    out["error"] = float(np.abs(out["means"][-1] * n - truth).max())
     out["rounds"] = [sum(s for _, s in out["stages"][4 * r: 4 * r + 4]) for r in range(2)]
     return out
 
