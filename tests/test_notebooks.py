@@ -59,6 +59,22 @@ HEADLINE_CHECKS = {
         and v["audit_correct_eps_lb"] < v["audit_claimed_epsilon"]
         and v["audit_broken_eps_lb"] <= v["audit_cap"] + 1e-9
     ),
+    "06_secure_aggregation": lambda v: (
+        v["walk_sum_exact"] and v["big_bonawitz_exact"] and v["big_secaggplus_exact"]  # exact with dropouts
+        and v["big_clients"] == 100 and v["big_dropouts"] == 10
+        and (v["fast"] or v["big_params"] == 100_000)  # the 100 x 100,000 run, full mode
+        and v["bonawitz_refused_34_dropouts"] and v["secaggplus_refused_local_dropouts"]  # refused, never wrong
+        and v["sweep_refused_min"] == v["sweep_recovered_max"] + 1 == 4  # n - t = 3 of 10 recovered
+        and v["view_masked_pvalue"] > 1e-3 and v["view_encoded_pvalue"] < 1e-12  # uniform to the server
+        and v["flower_vs_ours_max_gap"] <= v["flower_tolerance"]  # Flower's SecAgg+ sum = ours, to quantisation
+        and v["cost_secaggplus_bytes_at_max_n"] < v["cost_bonawitz_bytes_at_max_n"]
+        and v["difference_attack_max_error"] < 1e-4  # the sum itself leaks
+        and v["malicious_mask_key_rebuilt"] and v["malicious_both_refused"]
+        and v["split_attack_max_error"] < 1e-4  # t <= n/2 lets a lying server unmask a client
+        and v["millionaires_correct"]
+        and v["comparator_32_ciphertexts_free_xor"] < v["comparator_32_ciphertexts_no_free_xor"]
+        and (v["fast"] or v["flower_default_weight_error"] > 100 * v["flower_vs_float_max_error"])
+    ),
     "07_homomorphic_encryption": lambda v: (
         v["insecure_refused"]  # TenSEAL's and our refusal of a chain over the 128-bit limit
         and v["bfv_exact"]
