@@ -65,7 +65,7 @@ HEADLINE_CHECKS = {
         and (v["fast"] or v["big_params"] == 100_000)  # the 100 x 100,000 run, full mode
         and v["bonawitz_refused_34_dropouts"] and v["secaggplus_refused_local_dropouts"]  # refused, never wrong
         and v["sweep_refused_min"] == v["sweep_recovered_max"] + 1 == 4  # n - t = 3 of 10 recovered
-        and v["view_masked_pvalue"] > 1e-3 and v["view_encoded_pvalue"] < 1e-12  # uniform to the server
+        and v["view_masked_ks_pvalue"] > 1e-3 and v["view_encoded_max_pvalue"] < 1e-12  # uniform to the server
         and v["flower_vs_ours_max_gap"] <= v["flower_tolerance"]  # Flower's SecAgg+ sum = ours, to quantisation
         and v["cost_secaggplus_bytes_at_max_n"] < v["cost_bonawitz_bytes_at_max_n"]
         and v["difference_attack_max_error"] < 1e-4  # the sum itself leaks
