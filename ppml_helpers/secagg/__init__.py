@@ -23,6 +23,8 @@ Modules: :mod:`.prg` (AES-CTR mask expansion), :mod:`.keys` (X25519, HKDF),
 per message, with its size), :mod:`.graph` (complete or random k-regular),
 :mod:`.client`, :mod:`.server`, :mod:`.protocol` (:func:`simulate`),
 :mod:`.costs` (time and bytes per round), :mod:`.errors`.
+:mod:`.flower` (Flower's SecAgg+ apps for notebook 06 and the benchmark) is
+not imported here, since it imports ``flwr``: ``from ppml_helpers.secagg import flower``.
 
 What this code is and is not:
 
