@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests explore new random examples on every local run; CI (.ci/run sets
+# HYPOTHESIS_PROFILE=ci) draws the same examples each time, so a landing run is not a lottery.
+# A failure found locally prints its example: add it with @example so CI keeps checking it.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _shared_data() -> Path | None:

@@ -10,7 +10,7 @@ import torch
 from flwr.app import ArrayRecord, RecordDict
 from flwr.serverapp.strategy.fedtrimmedavg import trim_mean as flower_trim_mean
 from flwr.serverapp.strategy.multikrum import select_multikrum
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ppml_helpers import fl
@@ -41,6 +41,7 @@ def test_trimmed_mean_is_flowers(n, beta):
 
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(3, 12), f=st.integers(0, 4), seed=st.integers(0, 10_000))
+@example(n=4, f=1, seed=93)  # a tie (clients 2 and 3), which failed CI once
 def test_krum_picks_the_client_flowers_krum_picks(n, f, seed):
     f = min(f, n - 1)
     states = _states(n, seed)
