@@ -9,10 +9,11 @@ LAB_ARGS ?=
 SUPERNODES ?= 3
 SIM_SUPERNODES ?= 10
 FEDERATION_ARGS ?=
+PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint course fast-course data bench build federation flower-sim clean-venv
+.PHONY: lab test lint course fast-course data bench soak build federation flower-sim clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,8 +44,12 @@ fast-course: $(STAMP)
 data: $(STAMP)  ## prefetch every dataset into PPML_DATA_DIR (or the cache dir)
 	$(BIN)/ppml data download
 
-bench: $(STAMP)  ## side-by-side timings in benchmarks/
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+bench: $(STAMP)  ## side-by-side timings in benchmarks/ (the soak aside: `make soak`)
+	@for f in benchmarks/*.py; do case $$f in *soak_*) continue;; esac; \
+		echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+soak: $(STAMP)  ## run the notebook tests PASSES (10) times; count kernel hangs and other failures
+	$(BIN)/python benchmarks/soak_notebooks.py --passes $(PASSES)
 
 federation: $(STAMP)  ## TLS Flower federation on 127.0.0.1: SuperLink + SUPERNODES (3) SuperNodes run flower_app, per-round accuracy
 	$(BIN)/python flower_app/federation.py --supernodes $(SUPERNODES) $(FEDERATION_ARGS)

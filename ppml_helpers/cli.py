@@ -112,7 +112,8 @@ def main(argv=None) -> int:
     build.add_argument("--check", action="store_true", help="exit 1 if notebooks/ is stale")
     run = sub.add_parser("run", help="execute notebooks; print wall time and headline numbers")
     run.add_argument("--fast", action="store_true", help="fast mode (PPML_FAST=1)")
-    run.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds")
+    run.add_argument("--timeout", type=int, default=None,
+                     help="per-cell timeout in seconds (default: 300 in fast mode, 1800 in full)")
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: solutions/*.ipynb)")
     args = parser.parse_args(argv)
     handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run}

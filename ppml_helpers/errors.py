@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ChecksumError", "DataNotFoundError", "NotebookBuildError"]
+__all__ = ["ChecksumError", "DataNotFoundError", "NotebookBuildError", "NotebookExecutionTimeout"]
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -15,3 +15,10 @@ class ChecksumError(ValueError):
 
 class NotebookBuildError(ValueError):
     """A solution notebook's markers are malformed; the message names notebook and cell."""
+
+
+class NotebookExecutionTimeout(TimeoutError):
+    """A notebook cell ran past its timeout, or its kernel died or stopped answering.
+
+    The message names the notebook, the cell index and the cell's first line.
+    """

@@ -14,11 +14,29 @@ from pathlib import Path
 
 import nbformat
 
+from .errors import NotebookExecutionTimeout
 from .report import Headline, read_headlines
 
-__all__ = ["RunResult", "cell_errors", "execute_notebook", "run_notebooks"]
+__all__ = [
+    "FAST_CELL_TIMEOUT",
+    "FULL_CELL_TIMEOUT",
+    "RunResult",
+    "cell_errors",
+    "cell_timeout",
+    "execute_notebook",
+    "run_notebooks",
+]
 
-DEFAULT_TIMEOUT = 1800
+#: Seconds one cell may run before the notebook fails (fast mode: every notebook takes
+#: minutes in all, so a cell past this is a hung or dead kernel, not a slow one).
+FAST_CELL_TIMEOUT = 300
+#: Full mode's longest cells (notebook 01's runs) take minutes, never half an hour.
+FULL_CELL_TIMEOUT = 1800
+
+
+def cell_timeout(fast: bool) -> int:
+    """The per-cell timeout that fits the mode: 300 s in fast mode, 1,800 s in full mode."""
+    return FAST_CELL_TIMEOUT if fast else FULL_CELL_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ def execute_notebook(
     *,
     fast: bool,
     allow_errors: bool = False,
-    timeout: int = DEFAULT_TIMEOUT,
+    timeout: int | None = None,
     report_dir=None,
     extra_env: dict | None = None,
 ):
@@ -46,9 +64,21 @@ def execute_notebook(
     ``PPML_FAST`` is set from ``fast``; ``PPML_REPORT_DIR`` from ``report_dir``.
     Cells tagged ``raises-exception`` may raise. Other errors raise
     ``nbclient.exceptions.CellExecutionError`` unless ``allow_errors``.
+
+    Args:
+        timeout: seconds one cell may take; ``None`` takes :func:`cell_timeout` of the mode.
+
+    Raises:
+        NotebookExecutionTimeout: a cell ran past ``timeout`` (a hung kernel included) or
+            the kernel died; the message names the notebook, the cell index and its first line.
     """
     from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
 
+    if timeout is None:
+        timeout = cell_timeout(fast)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
     env = dict(os.environ)
@@ -65,8 +95,31 @@ def execute_notebook(
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
-    client.execute(env=env)
+    current = {"index": None}
+
+    def _started(cell, cell_index, **_):
+        current["index"] = cell_index
+
+    client.on_cell_start = _started
+    try:
+        client.execute(env=env)
+    except DeadKernelError as exc:
+        raise NotebookExecutionTimeout(_describe(path, nb, current["index"], "the kernel died")) from exc
+    except TimeoutError as exc:  # nbclient's CellTimeoutError among them
+        raise NotebookExecutionTimeout(_describe(
+            path, nb, current["index"],
+            f"no reply within the {timeout} s per-cell timeout (a hung or dead kernel, or a cell "
+            "far slower than the mode allows)",
+        )) from exc
     return nb
+
+
+def _describe(path: Path, nb, index: int | None, what: str) -> str:
+    """``notebook, cell i ('its first line'): what happened``."""
+    if index is None:
+        return f"{path.name}, before its first cell: {what}."
+    lines = [ln.strip() for ln in nb.cells[index].source.splitlines() if ln.strip()]
+    return f"{path.name}, cell {index} ({lines[0] if lines else ''!r}): {what}."
 
 
 def cell_errors(nb) -> list[tuple[int, str, str]]:
@@ -79,8 +132,11 @@ def cell_errors(nb) -> list[tuple[int, str, str]]:
     return found
 
 
-def run_notebooks(paths, *, fast: bool, timeout: int = DEFAULT_TIMEOUT, progress=None) -> list[RunResult]:
-    """Execute each notebook in turn; never stop at a failure, report it instead."""
+def run_notebooks(paths, *, fast: bool, timeout: int | None = None, progress=None) -> list[RunResult]:
+    """Execute each notebook in turn; never stop at a failure, report it instead.
+
+    ``timeout`` is per cell; ``None`` takes :func:`cell_timeout` of the mode.
+    """
     from nbclient.exceptions import CellExecutionError
 
     results = []

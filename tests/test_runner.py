@@ -1,0 +1,59 @@
+"""ppml_helpers.runner: per-cell timeouts that fit the mode, and a hung or dead kernel that
+fails fast with the notebook, the cell index and its first line."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from ppml_helpers.errors import NotebookExecutionTimeout
+from ppml_helpers.runner import (
+    FAST_CELL_TIMEOUT,
+    FULL_CELL_TIMEOUT,
+    cell_timeout,
+    execute_notebook,
+    run_notebooks,
+)
+
+
+def _write(tmp_path, *cells, name="01_slow.ipynb"):
+    path = tmp_path / name
+    nbformat.write(new_notebook(cells=list(cells)), path)
+    return path
+
+
+def test_fast_mode_timeout_is_at_most_300_s():
+    assert cell_timeout(True) == FAST_CELL_TIMEOUT <= 300
+    assert cell_timeout(False) == FULL_CELL_TIMEOUT > FAST_CELL_TIMEOUT
+
+
+def test_a_cell_past_its_timeout_names_notebook_cell_and_first_line(tmp_path):
+    path = _write(tmp_path, new_markdown_cell("# slow"), new_code_cell("x = 1"),
+                  new_code_cell("\n# wait for a reply that never comes\nimport time\ntime.sleep(60)"))
+    with pytest.raises(NotebookExecutionTimeout) as info:
+        execute_notebook(path, fast=True, timeout=3)
+    message = str(info.value)
+    assert "01_slow.ipynb, cell 2 ('# wait for a reply that never comes')" in message
+    assert "3 s per-cell timeout" in message
+
+
+def test_a_dead_kernel_is_named_too(tmp_path):
+    path = _write(tmp_path, new_code_cell("import os\nos._exit(1)"), name="02_dies.ipynb")
+    with pytest.raises(NotebookExecutionTimeout, match=r"02_dies.ipynb, cell 0 \('import os'\): the kernel died"):
+        execute_notebook(path, fast=True, timeout=60)
+
+
+def test_run_notebooks_reports_a_timeout_and_goes_on(tmp_path):
+    slow = _write(tmp_path, new_code_cell("import time\ntime.sleep(60)"))
+    quick = _write(tmp_path, new_code_cell("1 + 1"), name="02_quick.ipynb")
+    results = run_notebooks([slow, quick], fast=True, timeout=3)
+    assert "01_slow.ipynb, cell 0 ('import time')" in results[0].error
+    assert results[1].error is None and results[1].notebook.cells[0].outputs
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True, "300"])
+def test_bad_timeout_is_refused_naming_it(tmp_path, bad):
+    path = _write(tmp_path, new_code_cell("1"))
+    with pytest.raises(ValueError, match=r"timeout must be a positive number of seconds, got"):
+        execute_notebook(path, fast=True, timeout=bad)
