@@ -1,9 +1,10 @@
-# One task runner. Every target bootstraps .venv itself and reinstalls only
-# when pyproject.toml changed, so `make lab` and `make test` are the only set-up.
+# One task runner. Every target bootstraps .venv itself from the lock file and reinstalls
+# only when pyproject.toml or the lock changed, so `make lab` and `make test` are the only set-up.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements/lock.txt
 LAB_PORT ?= 8888
 LAB_ARGS ?=
 SUPERNODES ?= 3
@@ -13,13 +14,18 @@ PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test lint course fast-course data bench soak build federation flower-sim clean-venv
+.PHONY: lab lock test lint course fast-course data bench soak build federation flower-sim clean-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+lock: $(STAMP)  ## regenerate requirements/lock.txt from pyproject.toml (every platform, Python 3.11)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --prerelease disallow \
+		-c requirements/constraints.txt -o $(LOCK)
 
 lab: $(STAMP)  ## start JupyterLab on the course (127.0.0.1)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser \

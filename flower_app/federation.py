@@ -46,17 +46,13 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 APP_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = APP_DIR.parent
@@ -99,11 +95,11 @@ def make_certificates(directory: Path, *, days: int = 365) -> Certificates:
     certs = Certificates(directory / "ca.crt", directory / "server.crt", directory / "server.key")
     if all(p.exists() for p in (certs.ca, certs.server_cert, certs.server_key)):
         cert = x509.load_pem_x509_certificate(certs.server_cert.read_bytes())
-        if cert.not_valid_after_utc > dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1):
+        if cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
             return certs
 
     directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ppml-course federation CA")])
     ca_cert = (

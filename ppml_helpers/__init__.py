@@ -15,7 +15,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "build", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "he",
-    "inversion", "mia", "models", "mpc", "plots", "report", "runner", "secagg", "train", "widgets",
+    "inversion", "lockfile", "mia", "models", "mpc", "plots", "report", "runner", "secagg", "train",
+    "widgets",
 )  # fmt: skip
 
 __all__ = ["Config", "__version__", "setup", *_SUBMODULES]

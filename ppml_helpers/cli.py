@@ -20,12 +20,14 @@ def _project_root() -> Path:
 def _doctor(args) -> int:
     from .doctor import diagnose
 
-    findings = diagnose()
+    findings = diagnose(project_root=_project_root())
     width = max(len(f.topic) for f in findings)
     for f in findings:
-        print(f"{'ok' if f.ok else 'MISSING':<7}  {f.topic:<{width}}  {f.detail}")
+        status = "MISSING" if not f.ok else "WARNING" if f.warning else "ok"
+        print(f"{status:<7}  {f.topic:<{width}}  {f.detail}")
     bad = [f for f in findings if not f.ok]
-    print(f"\n{len(findings) - len(bad)} ok, {len(bad)} missing.")
+    warned = [f for f in findings if f.ok and f.warning]
+    print(f"\n{len(findings) - len(bad) - len(warned)} ok, {len(warned)} warning(s), {len(bad)} missing.")
     return 1 if bad else 0
 
 

@@ -1,8 +1,11 @@
 """``ppml doctor``: is this machine ready for the course?
 
 Checks Python, every package a notebook imports, torch's threads and device,
-each dataset under the data dir, and the Jupyter kernel. Returns a list of
-findings; the CLI prints them and exits non-zero when anything needed is missing.
+each dataset under the data dir, the Jupyter kernel, and (in a course checkout)
+every installed version against ``requirements/lock.txt``. Returns a list of
+findings; the CLI prints them and exits non-zero when anything needed is
+missing. A version that differs from the lock is a warning, not a failure: the
+course may well work, but it was tested with the lock's.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import platform
 import sys
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from .config import data_dir as _data_dir
 from .data import dataset_status
+from .lockfile import LOCK_PATH, drift, read_lock
 
 __all__ = ["REQUIRED_IMPORTS", "Finding", "diagnose"]
 
@@ -44,11 +49,15 @@ REQUIRED_IMPORTS = (
 
 @dataclass(frozen=True)
 class Finding:
-    """One line of the doctor's report; ``ok=False`` makes ``ppml doctor`` exit 1."""
+    """One line of the doctor's report; ``ok=False`` makes ``ppml doctor`` exit 1.
+
+    ``warning`` marks a finding worth reading that does not stop the course (``ok`` stays True).
+    """
 
     topic: str
     ok: bool
     detail: str
+    warning: bool = False
 
 
 def _package(mod: str, dist: str) -> Finding:
@@ -73,12 +82,33 @@ def _kernel() -> Finding:
     return Finding("jupyter kernel", True, f"python3 ({spec.display_name}) at {spec.resource_dir}")
 
 
-def diagnose(data_dir=None) -> list[Finding]:
-    """Run every check and return the findings, in a stable order."""
+def _lock(root: Path) -> list[Finding]:
+    """A warning for each installed version that differs from the lock's; nothing outside a checkout."""
+    path = root / LOCK_PATH
+    if not path.is_file():
+        return []
+    drifted = drift(read_lock(path))
+    fix = f"`pip install -r {LOCK_PATH}`, or `make clean-venv lab`"
+    findings = [
+        Finding(f"version {d.name}", True,
+                f"{d.installed or 'not installed'}; the lock has {d.locked} ({fix})", warning=True)
+        for d in drifted
+    ]
+    if not drifted:
+        findings.append(Finding("lock", True, f"every installed version is the one in {LOCK_PATH}"))
+    return findings
+
+
+def diagnose(data_dir=None, project_root=None) -> list[Finding]:
+    """Run every check and return the findings, in a stable order.
+
+    ``project_root``: the course checkout whose lock to compare with (default: the one
+    this package was installed from, when it is one).
+    """
     findings = []
-    py_ok = sys.version_info >= (3, 10)
+    py_ok = sys.version_info >= (3, 11)
     findings.append(Finding("python", py_ok, f"{platform.python_version()} ({sys.executable})"
-                            + ("" if py_ok else "; the course needs 3.10 or newer")))
+                            + ("" if py_ok else "; the course needs 3.11 or newer")))
     findings += [_package(mod, dist) for mod, dist in REQUIRED_IMPORTS]
     try:
         import torch
@@ -96,4 +126,5 @@ def diagnose(data_dir=None) -> list[Finding]:
         else:
             findings.append(Finding(f"dataset {name}", True, f"found under {root}"))
     findings.append(_kernel())
+    findings += _lock(Path(project_root) if project_root else Path(__file__).resolve().parent.parent)
     return findings

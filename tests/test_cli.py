@@ -94,6 +94,24 @@ def test_doctor_with_empty_data_dir_exits_1_naming_datasets(tmp_path, monkeypatc
     assert any("dataset UCI Adult" in line and "adult.data" in line for line in missing)
 
 
+def test_doctor_warns_about_versions_that_differ_from_the_lock(data_dir, tmp_path, monkeypatch, capsys):
+    from importlib import metadata
+
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "lock.txt").write_text(
+        f"numpy==0.0.1\n    # via x\nscipy=={metadata.version('scipy')}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PPML_DATA_DIR", str(data_dir))
+    assert main(["doctor"]) == 0  # a warning, not a failure
+    out = capsys.readouterr().out
+    warned = [line for line in out.splitlines() if line.startswith("WARNING")]
+    assert len(warned) == 1 and "version numpy" in warned[0]
+    assert f"{metadata.version('numpy')}; the lock has 0.0.1" in warned[0]
+    assert "1 warning(s), 0 missing." in out
+
+
 # --- ppml data download ---------------------------------------------------------------
 
 

@@ -11,9 +11,12 @@ import math
 
 import pytest
 import torch
+from exercise_contract import contract_tests
 
 from ppml_helpers.exercises import (
     FAIL_MARK,
+    NOT_ATTEMPTED,
+    NOT_ATTEMPTED_MARK,
     PASS_MARK,
     SERVER_VIEW_ITEMS,
     THREAT_ACTORS,
@@ -26,6 +29,7 @@ from ppml_helpers.exercises import (
     check_threat_models,
     nb00,
 )
+from ppml_helpers.exercises._core import not_attempted
 
 # --- correct learner answers ----------------------------------------------------------
 
@@ -150,15 +154,7 @@ def test_check_fails_with_wrong_function(name):
     _assert_failed_with_message_and_hint(check(wrong))
 
 
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_check_reraises_not_implemented(name):
-    check, _, _ = CHECKS[name]
-
-    def unsolved(*args, **kwargs):
-        raise NotImplementedError("Exercise 0.x: complete unsolved()")
-
-    with pytest.raises(NotImplementedError, match="complete unsolved"):
-        check(unsolved)
+_, test_unsolved_is_not_attempted = contract_tests(list(CHECKS.values()))
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
@@ -315,6 +311,23 @@ def test_repr_html_escapes_message_and_hint():
 def test_repr_html_pass_shows_pass_mark_and_no_hint():
     html = CheckResult("0.9", True, "fine", "unused hint")._repr_html_()
     assert PASS_MARK in html and FAIL_MARK not in html and "unused hint" not in html
+
+
+def test_not_attempted_is_a_third_state_neither_pass_nor_fail():
+    result = not_attempted("0.9", "complete f()")
+    text, html = repr(result), result._repr_html_()
+    assert not result and not result.attempted
+    assert text == f"{NOT_ATTEMPTED_MARK} Exercise 0.9 {NOT_ATTEMPTED}: complete f(), run its cell, then run this check again."
+    assert NOT_ATTEMPTED_MARK in html and NOT_ATTEMPTED in html
+    assert PASS_MARK not in text + html and FAIL_MARK not in text + html
+
+
+def test_a_learner_raising_another_not_implemented_is_still_not_attempted():
+    def half_done():
+        raise NotImplementedError("TODO")
+
+    result = check_server_view(half_done)
+    assert not result.attempted and "fill in the exercise above" in result.message
 
 
 def test_check_result_is_frozen():

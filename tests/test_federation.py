@@ -138,7 +138,7 @@ def test_certificates_chain_to_the_ca_and_name_loopback(tmp_path):
     raw = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     assert key.public_key().public_bytes(*raw) == server.public_key().public_bytes(*raw)
     assert certs.server_key.stat().st_mode & 0o077 == 0
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert server.not_valid_before_utc <= now < server.not_valid_after_utc
 
 

@@ -4,14 +4,10 @@ the client update, the attacks) so Flower and notebook 01 train exactly the same
 from __future__ import annotations
 
 import functools
+import tomllib
 from pathlib import Path
 
 import torch
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 
 from ppml_helpers import fl
 from ppml_helpers.data import load_mnist, partition_dirichlet, partition_iid, partition_shards

@@ -2,10 +2,11 @@
 
 Each check calls the learner's function on its own inputs, compares with the
 reference in the package, and returns a :class:`CheckResult` that displays as
-a pass or as what is wrong with a hint.
+a pass, as what is wrong with a hint, or, while the exercise is unsolved, as
+"not attempted yet" (never an exception, so "Run All" reaches the last cell).
 """
 
-from ._core import FAIL_MARK, PASS_MARK, CheckResult
+from ._core import FAIL_MARK, NOT_ATTEMPTED, NOT_ATTEMPTED_MARK, PASS_MARK, CheckResult
 from .nb00 import (
     SERVER_VIEW_ITEMS,
     THREAT_ACTORS,
@@ -62,6 +63,8 @@ from .nb07 import (
 
 __all__ = [
     "FAIL_MARK",
+    "NOT_ATTEMPTED",
+    "NOT_ATTEMPTED_MARK",
     "PASS_MARK",
     "SERVER_VIEW_ITEMS",
     "THREAT_ACTORS",

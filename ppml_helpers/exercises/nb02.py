@@ -122,10 +122,12 @@ def check_krum_scores(scores_fn) -> CheckResult:
 
 
 @check
-def check_attack_config(overrides) -> CheckResult:
-    """Check a run-config dict for: 2 of 10 clients label-flipping, against a trimmed mean
-    that cuts at least 2 clients from each end (and less than half)."""
+def check_attack_config(attack_overrides) -> CheckResult:
+    """Check the run-config dict the learner's ``attack_overrides()`` returns for: 2 of 10
+    clients label-flipping, against a trimmed mean that cuts at least 2 clients from each end
+    (and less than half)."""
     ex = "2.4"
+    overrides = call_learner(ex, attack_overrides)
     if not isinstance(overrides, dict):
         return failed(ex, f"expected a dict of run-config overrides, got {type(overrides).__name__}.",
                       "Write {'key': value, ...} with the app's run-config keys.")

@@ -1,0 +1,183 @@
+"""A learner's first session, in a real browser: `make lab`, then notebook 03 in headless Chromium.
+
+Run All from JupyterLab's Run menu reaches the last cell with every exercise unsolved, no
+cell shows an error (the self-checks say "not attempted yet"), and moving the noise
+explorer's ε slider changes its readout, its summary and its figure. Chromium is Debian's
+(`apt-get install chromium`; `.ci/run` installs it), driven by Playwright's Python API:
+nothing downloads a browser. Screenshots go to .ppml-screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from test_lab import URL, _free_port
+
+from ppml_helpers.exercises import NOT_ATTEMPTED
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = "notebooks/03_differential_privacy.ipynb"
+SHOTS = ROOT / ".ppml-screenshots"
+RUN_ALL_DEADLINE = 600  # seconds; notebook 03 takes well under a minute in fast mode
+# Chromium on a machine with no outside network: no background traffic, no first-run UI.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# The notebook's state from JupyterLab's own model (app exposed with --expose-app-in-browser).
+STATE_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content || !panel.content.model) return null;
+  const cells = panel.content.model.cells, found = [];
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type !== 'code') continue;
+    found.push({index: i, count: c.executionCount, tags: c.getMetadata('tags') || [],
+                source: c.sharedModel.getSource().split('\\n')[0], outputs: c.outputs.toJSON()});
+  }
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return {kernel: kernel ? kernel.status : 'none', cells: found};
+}"""
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("Debian's chromium is not installed: `apt-get install chromium` (.ci/run does it).")
+    return path
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """`make lab` on a free port, fast mode for its kernels; yields the base URL with the token."""
+    port = _free_port()
+    log = tmp_path / "lab.log"
+    env = dict(
+        os.environ, PPML_FAST="1", JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+    )
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", "LAB_ARGS=--expose-app-in-browser"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+    try:
+        match, deadline = None, time.monotonic() + 120
+        while match is None and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            match = URL.search(log.read_text())
+        assert match, f"no URL with a token printed:\n{log.read_text()[-3000:]}"
+        yield f"http://127.0.0.1:{port}", match.group(2)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_for_run_all(page) -> dict:
+    """Poll the model until every code cell has run and the kernel is idle; fail fast on a stop."""
+    deadline, idle_since = time.monotonic() + RUN_ALL_DEADLINE, None
+    while time.monotonic() < deadline:
+        state = page.evaluate(STATE_JS)
+        if state and state["cells"]:
+            done = all(c["count"] is not None for c in state["cells"])
+            idle = state["kernel"] == "idle"
+            if done and idle:
+                return state
+            idle_since = (idle_since or time.monotonic()) if idle else None
+            if idle_since and time.monotonic() - idle_since > 20:  # Run All stopped early
+                stopped = next(c for c in state["cells"] if c["count"] is None)
+                pytest.fail(f"Run All stopped before cell {stopped['index']} ({stopped['source']!r}): "
+                            f"{_errors(state)}")
+        time.sleep(1)
+    pytest.fail(f"Run All did not finish in {RUN_ALL_DEADLINE} s")
+
+
+def _errors(state) -> list[tuple[int, str]]:
+    return [(c["index"], f"{o.get('ename')}: {o.get('evalue')}") for c in state["cells"]
+            for o in c["outputs"] if o.get("output_type") == "error"
+            and "raises-exception" not in c["tags"]]
+
+
+def _text(cell) -> str:
+    parts = []
+    for o in cell["outputs"]:
+        parts.append(o.get("text", ""))
+        parts.extend(o.get("data", {}).get(k, "") for k in ("text/plain", "text/html"))
+    return "\n".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def test_run_all_reaches_the_end_and_the_noise_explorer_redraws(lab, capsys):
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    SHOTS.mkdir(exist_ok=True)
+    shots = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=120_000)
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                " && window.jupyterapp.shell.currentWidget.sessionContext"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+                timeout=120_000,
+            )
+            # Run All, as a learner does it: the Run menu, then "Run All Cells".
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            state = _wait_for_run_all(page)
+
+            codes = state["cells"]
+            assert codes[-1]["source"].startswith("ph.report.headline(") and codes[-1]["count"] is not None
+            assert not _errors(state), f"cells with an error: {_errors(state)}"
+            checks = [c for c in codes if c["source"].startswith("# Self-check")]
+            assert len(checks) >= 3, "notebook 03's self-checks were not found"
+            for c in checks:
+                assert NOT_ATTEMPTED in _text(c), f"cell {c['index']}: {_text(c)[:300]}"
+            assert page.get_by_text("Would you like to get notified about official Jupyter news?").count() == 0
+
+            # The noise explorer: drag the ε slider's handle to the right.
+            eps = page.locator(".widget-slider", has=page.locator(".widget-label", has_text="ε")).first
+            eps.scroll_into_view_if_needed()
+            explorer = eps.locator("xpath=..")
+            readout, summary = eps.locator(".widget-readout"), explorer.locator(".widget-html-content")
+            figure = explorer.locator(".widget-output img").first
+            figure.wait_for(timeout=30_000)
+            before = (readout.inner_text(), summary.inner_text(), figure.get_attribute("src"))
+            shots.append(SHOTS / "03_noise_explorer_before.png")
+            explorer.screenshot(path=str(shots[-1]))
+            handle = eps.locator(".noUi-handle").first.bounding_box()
+            page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+            page.mouse.down()
+            page.mouse.move(handle["x"] + 80, handle["y"] + handle["height"] / 2, steps=8)
+            page.mouse.up()
+            page.wait_for_function(
+                "([el, src]) => { const img = el.querySelector('.widget-output img');"
+                " return img && img.getAttribute('src') !== src; }",
+                arg=[explorer.element_handle(), before[2]], timeout=30_000,
+            )
+            after = (readout.inner_text(), summary.inner_text(), figure.get_attribute("src"))
+            shots.append(SHOTS / "03_noise_explorer_after.png")
+            explorer.screenshot(path=str(shots[-1]))
+            shots.append(SHOTS / "03_run_all.png")
+            page.screenshot(path=str(shots[-1]))
+        finally:
+            browser.close()
+    with capsys.disabled():
+        print("\nscreenshots: " + ", ".join(str(p.relative_to(ROOT)) for p in shots))
+    assert float(after[0]) > float(before[0]), f"ε readout {before[0]} -> {after[0]}"
+    assert after[1] != before[1] and f"ε = {after[0]}" in after[1], (before[1], after[1])
+    assert after[2] != before[2], "the figure did not change"
