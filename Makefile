@@ -27,9 +27,14 @@ lock: $(STAMP)  ## regenerate requirements/lock.txt from pyproject.toml (every p
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --prerelease disallow \
 		-c requirements/constraints.txt -o $(LOCK)
 
+# No news pop-up and no update check (lab/overrides.json sets the defaults of the settings
+# behind them): nothing to dismiss, no call to the outside.
 lab: $(STAMP)  ## start JupyterLab on the course (127.0.0.1)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser \
-		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks $(ROOT_FLAG) $(LAB_ARGS)
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
+		--LabApp.app_settings_dir="$(CURDIR)/lab" \
+		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+		$(ROOT_FLAG) $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ nothing downloads a browser. Screenshots go to .ppml-screenshots/ (git-ignored).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -57,6 +58,11 @@ def lab(tmp_path):
     """`make lab` on a free port, fast mode for its kernels; yields the base URL with the token."""
     port = _free_port()
     log = tmp_path / "lab.log"
+    # A fresh user-settings folder, with autosave off: the run's outputs must never be saved
+    # into notebooks/, which holds no outputs.
+    docmanager = tmp_path / "settings" / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     env = dict(
         os.environ, PPML_FAST="1", JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
         JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
@@ -108,6 +114,11 @@ def _errors(state) -> list[tuple[int, str]]:
             and "raises-exception" not in c["tags"]]
 
 
+def _readout(locator) -> float:
+    """A slider's readout (an editable box: its text is not inner text)."""
+    return float(locator.evaluate("e => e.value !== undefined ? e.value : e.textContent"))
+
+
 def _text(cell) -> str:
     parts = []
     for o in cell["outputs"]:
@@ -120,6 +131,7 @@ def test_run_all_reaches_the_end_and_the_noise_explorer_redraws(lab, capsys):
     from playwright.sync_api import sync_playwright
 
     base, token = lab
+    original = (ROOT / NOTEBOOK).read_bytes()
     SHOTS.mkdir(exist_ok=True)
     shots = []
     with sync_playwright() as pw:
@@ -156,20 +168,20 @@ def test_run_all_reaches_the_end_and_the_noise_explorer_redraws(lab, capsys):
             readout, summary = eps.locator(".widget-readout"), explorer.locator(".widget-html-content")
             figure = explorer.locator(".widget-output img").first
             figure.wait_for(timeout=30_000)
-            before = (readout.inner_text(), summary.inner_text(), figure.get_attribute("src"))
+            before = (_readout(readout), summary.inner_text(), figure.get_attribute("src"))
             shots.append(SHOTS / "03_noise_explorer_before.png")
             explorer.screenshot(path=str(shots[-1]))
             handle = eps.locator(".noUi-handle").first.bounding_box()
             page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
             page.mouse.down()
-            page.mouse.move(handle["x"] + 80, handle["y"] + handle["height"] / 2, steps=8)
+            page.mouse.move(handle["x"] + 25, handle["y"] + handle["height"] / 2, steps=5)
             page.mouse.up()
             page.wait_for_function(
                 "([el, src]) => { const img = el.querySelector('.widget-output img');"
                 " return img && img.getAttribute('src') !== src; }",
                 arg=[explorer.element_handle(), before[2]], timeout=30_000,
             )
-            after = (readout.inner_text(), summary.inner_text(), figure.get_attribute("src"))
+            after = (_readout(readout), summary.inner_text(), figure.get_attribute("src"))
             shots.append(SHOTS / "03_noise_explorer_after.png")
             explorer.screenshot(path=str(shots[-1]))
             shots.append(SHOTS / "03_run_all.png")
@@ -178,6 +190,8 @@ def test_run_all_reaches_the_end_and_the_noise_explorer_redraws(lab, capsys):
             browser.close()
     with capsys.disabled():
         print("\nscreenshots: " + ", ".join(str(p.relative_to(ROOT)) for p in shots))
-    assert float(after[0]) > float(before[0]), f"ε readout {before[0]} -> {after[0]}"
-    assert after[1] != before[1] and f"ε = {after[0]}" in after[1], (before[1], after[1])
+    assert after[0] > before[0], f"the ε readout did not grow: {before[0]} -> {after[0]}"
+    summary_eps = [float(re.search(r"ε = ([0-9.e+-]+)", text).group(1)) for text in (before[1], after[1])]
+    assert summary_eps == pytest.approx([before[0], after[0]], rel=0.01), (before[1], after[1])
     assert after[2] != before[2], "the figure did not change"
+    assert (ROOT / NOTEBOOK).read_bytes() == original, "the browser saved outputs into notebooks/"

@@ -1,7 +1,9 @@
-"""`make lab` serves JupyterLab on 127.0.0.1: its /lab page, with the printed token, answers 200."""
+"""`make lab` serves JupyterLab on 127.0.0.1: its /lab page, with the printed token, answers 200,
+with Jupyter's news (and its pop-up asking to fetch them) switched off."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -41,7 +43,17 @@ def test_make_lab_serves_jupyterlab(tmp_path):
             f"http://127.0.0.1:{port}/lab?token={match.group(2)}", timeout=30
         ) as resp:
             assert resp.status == 200
-            assert "JupyterLab" in resp.read().decode("utf-8", "replace")
+            page = resp.read().decode("utf-8", "replace")
+        assert "JupyterLab" in page
+        assert '"news": {"disabled": true}' in page, "the server would fetch Jupyter's news"
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/lab/api/settings/@jupyterlab/apputils-extension:notification"
+            f"?token={match.group(2)}", timeout=30,
+        ) as resp:
+            settings = json.loads(resp.read())
+        # "none" (not yet asked) is what makes JupyterLab pop up its question about news.
+        assert settings["schema"]["properties"]["fetchNews"]["default"] == "false"
+        assert settings["schema"]["properties"]["checkForUpdates"]["default"] is False
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
