@@ -9,20 +9,15 @@ nothing downloads a browser. Screenshots go to .ppml-screenshots/ (git-ignored).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import signal
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
-from test_lab import URL, _free_port
+from lab_server import ROOT, make_lab
 
 from ppml_helpers.exercises import NOT_ATTEMPTED
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/03_differential_privacy.ipynb"
 SHOTS = ROOT / ".ppml-screenshots"
 RUN_ALL_DEADLINE = 600  # seconds; notebook 03 takes well under a minute in fast mode
@@ -55,38 +50,16 @@ def _chromium() -> str:
 
 @pytest.fixture
 def lab(tmp_path):
-    """`make lab` on a free port, fast mode for its kernels; yields the base URL with the token."""
-    port = _free_port()
-    log = tmp_path / "lab.log"
+    """`make lab` with the app exposed to scripts and fast mode for its kernels."""
     # A fresh user-settings folder, with autosave off: the run's outputs must never be saved
     # into notebooks/, which holds no outputs.
     docmanager = tmp_path / "settings" / "@jupyterlab" / "docmanager-extension"
     docmanager.mkdir(parents=True)
     (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
-    env = dict(
-        os.environ, PPML_FAST="1", JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-        JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
-    )
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", "LAB_ARGS=--expose-app-in-browser"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )
-    try:
-        match, deadline = None, time.monotonic() + 120
-        while match is None and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.5)
-            match = URL.search(log.read_text())
-        assert match, f"no URL with a token printed:\n{log.read_text()[-3000:]}"
-        yield f"http://127.0.0.1:{port}", match.group(2)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    env = {"PPML_FAST": "1", "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+    with make_lab(tmp_path, lab_args="--expose-app-in-browser", env=env) as (base, token):
+        yield base, token
 
 
 def _wait_for_run_all(page) -> dict:
