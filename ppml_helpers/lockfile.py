@@ -15,6 +15,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 __all__ = ["LOCK_PATH", "Drift", "drift", "read_lock"]
 
@@ -64,6 +65,14 @@ def drift(pins: dict[str, str]) -> list[Drift]:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
             installed = None
-        if installed != locked:
+        if installed is None or not _same(installed, locked):
             found.append(Drift(name, locked, installed))
     return found
+
+
+def _same(a: str, b: str) -> bool:
+    """Equal as versions ("1.0" is "1.0.0"; a local build label such as "+cpu" differs)."""
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b

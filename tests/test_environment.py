@@ -95,3 +95,12 @@ def test_read_lock_keeps_the_pin_whose_marker_holds(tmp_path):
     path.write_text("numpy==1.0 ; python_full_version < '3.0'\nnumpy==2.0 ; python_full_version >= '3.0'\n"
                     "Foo_Bar[x]==3.1\n    # via something\n")
     assert read_lock(path) == {"numpy": "2.0", "foo-bar": "3.1"}
+
+
+def test_drift_compares_versions_not_strings():
+    from importlib import metadata
+
+    numpy = metadata.version("numpy")
+    assert drift({"numpy": numpy + ".0"}) == []  # 2.4.6 is 2.4.6.0
+    assert drift({"numpy": numpy + "+cpu"})[0].installed == numpy
+    assert drift({"no-such-dist-here": "1.0"})[0].installed is None
