@@ -32,6 +32,8 @@ __all__ = [
 FAST_CELL_TIMEOUT = 300
 #: Full mode's longest cells (notebook 01's runs) take minutes, never half an hour.
 FULL_CELL_TIMEOUT = 1800
+#: A kernel that used less CPU than this share of a timed-out cell's wall time sat idle.
+IDLE_CPU_SHARE = 0.1
 
 
 def cell_timeout(fast: bool) -> int:
@@ -95,23 +97,58 @@ def execute_notebook(
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
-    current = {"index": None}
+    watch = {"index": None, "start": None, "cpu": None, "timeout_at": None}
 
     def _started(cell, cell_index, **_):
-        current["index"] = cell_index
+        watch.update(index=cell_index, start=time.monotonic(), cpu=_kernel_cpu(client.km))
 
-    client.on_cell_start = _started
+    class _Client(NotebookClient):
+        async def _async_handle_timeout(self, timeout, cell=None):
+            # Read the kernel's CPU before nbclient shuts it down: idle means hung, busy means slow.
+            watch["timeout_at"] = (time.monotonic(), _kernel_cpu(self.km))
+            return await super()._async_handle_timeout(timeout, cell)
+
+    client = _Client(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+        on_cell_start=_started,
+    )
     try:
         client.execute(env=env)
     except DeadKernelError as exc:
-        raise NotebookExecutionTimeout(_describe(path, nb, current["index"], "the kernel died")) from exc
+        raise NotebookExecutionTimeout(_describe(path, nb, watch["index"], "the kernel died")) from exc
     except TimeoutError as exc:  # nbclient's CellTimeoutError among them
-        raise NotebookExecutionTimeout(_describe(
-            path, nb, current["index"],
-            f"no reply within the {timeout} s per-cell timeout (a hung or dead kernel, or a cell "
-            "far slower than the mode allows)",
-        )) from exc
+        raise NotebookExecutionTimeout(_describe(path, nb, watch["index"], _verdict(watch, timeout))) from exc
     return nb
+
+
+def _kernel_cpu(km) -> float | None:
+    """CPU seconds the kernel process has used so far; ``None`` when it is unknown or gone."""
+    import psutil
+
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    if not isinstance(pid, int):
+        return None
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return None
+    return times.user + times.system
+
+
+def _verdict(watch: dict, timeout: int) -> str:
+    """What a timeout was: a kernel that sat idle (hung) or one busy with a slow cell."""
+    said = f"no reply within the {timeout} s per-cell timeout"
+    if watch["timeout_at"] is None or watch["cpu"] is None or watch["timeout_at"][1] is None:
+        return f"{said} (a hung or dead kernel, or a cell far slower than the mode allows)"
+    wall, used = watch["timeout_at"][0] - watch["start"], watch["timeout_at"][1] - watch["cpu"]
+    if used < IDLE_CPU_SHARE * wall:
+        return (f"{said}, and the kernel sat idle meanwhile ({used:.1f} s of CPU in {wall:.0f} s): "
+                "a hung kernel, or a cell waiting on something outside it")
+    return f"{said}; the kernel was busy ({used:.0f} s of CPU in {wall:.0f} s): a cell slower than the mode allows"
 
 
 def _describe(path: Path, nb, index: int | None, what: str) -> str:

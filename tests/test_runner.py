@@ -36,6 +36,13 @@ def test_a_cell_past_its_timeout_names_notebook_cell_and_first_line(tmp_path):
     message = str(info.value)
     assert "01_slow.ipynb, cell 2 ('# wait for a reply that never comes')" in message
     assert "3 s per-cell timeout" in message
+    assert "the kernel sat idle meanwhile" in message  # sleeping uses no CPU: it looks like a hang
+
+
+def test_a_busy_cell_past_its_timeout_is_called_slow_not_hung(tmp_path):
+    path = _write(tmp_path, new_code_cell("while True:\n    pass"))
+    with pytest.raises(NotebookExecutionTimeout, match=r"cell 0 \('while True:'\): .*the kernel was busy"):
+        execute_notebook(path, fast=True, timeout=3)
 
 
 def test_a_dead_kernel_is_named_too(tmp_path):
