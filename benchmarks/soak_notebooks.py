@@ -12,6 +12,10 @@ the packages between nbclient and the kernel.
 
 Each pass is also bounded as a whole (``--pass-timeout``), so even a hang the
 per-cell timeout missed is counted, not waited for. Exit 1 on any hang.
+
+A pass takes about as long as the notebook tests in CI. Two soaks side by side
+(say one per kernel version) on a 2-core machine oversubscribe torch's threads
+and each runs several times slower: give each ``OMP_NUM_THREADS=1``.
 """
 
 from __future__ import annotations
