@@ -188,7 +188,7 @@ def test_certificates_close_to_expiry_are_regenerated(tmp_path, monkeypatch):
         def now(cls, tz=None):
             return real_datetime.now(tz) + dt.timedelta(days=1.5)
 
-    fake = types.SimpleNamespace(datetime=Later, timezone=dt.timezone, timedelta=dt.timedelta)
+    fake = types.SimpleNamespace(datetime=Later, UTC=dt.UTC, timedelta=dt.timedelta)
     monkeypatch.setattr(federation, "dt", fake)
     federation.make_certificates(tmp_path / "certs", days=2)
     new = x509.load_pem_x509_certificate(certs.server_cert.read_bytes())
