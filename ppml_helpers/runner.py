@@ -90,13 +90,6 @@ def execute_notebook(
     else:
         env.pop("PPML_REPORT_DIR", None)
     env.update(extra_env or {})
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=allow_errors,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-    )
     watch = {"index": None, "start": None, "cpu": None, "timeout_at": None}
 
     def _started(cell, cell_index, **_):
