@@ -82,6 +82,29 @@ def lagrange_integer_division(points, prime):
 # --- 6.4 ---------------------------------------------------------------------------------
 
 
+def threshold_right(n, dropouts, colluders):
+    return range((n + colluders) // 2 + 1, n - dropouts + 1)
+
+
+def threshold_ignores_colluders(n, dropouts, colluders):
+    return range(n // 2 + 1, n - dropouts + 1)
+
+
+def threshold_semi_honest(n, dropouts, colluders):  # colluders alone must stay below t
+    return range(colluders + 1, n - dropouts + 1)
+
+
+def threshold_not_strict(n, dropouts, colluders):
+    return range(math.ceil((n + colluders) / 2), n - dropouts + 1)
+
+
+def threshold_dropouts_off_by_one(n, dropouts, colluders):
+    return range((n + colluders) // 2 + 1, n - dropouts)
+
+
+# --- 6.5 ---------------------------------------------------------------------------------
+
+
 def mask_right(u, v, seed, length, bits):
     prg = secagg.expand(seed, length=length, bits=bits)
     return prg if u < v else (-prg) & np.uint64(2**bits - 1)
@@ -100,7 +123,7 @@ def mask_other_convention(u, v, seed, length, bits):
     return mask_right(v, u, seed, length, bits)
 
 
-# --- 6.5 ---------------------------------------------------------------------------------
+# --- 6.6 ---------------------------------------------------------------------------------
 
 
 def bytes_right(n, d, bits, neighbours=None):
@@ -121,6 +144,7 @@ test_right_passes_wrong_fails_with_a_hint, test_unsolved_is_not_attempted = cont
     (ex.check_max_clients, max_clients_right, max_clients_whole_ring),
     (ex.check_additive_share, share_right, share_even_split),
     (ex.check_lagrange_at_zero, lagrange_right, lagrange_integer_division),
+    (ex.check_threshold_range, threshold_right, threshold_ignores_colluders),
     (ex.check_pairwise_mask, mask_right, mask_same_sign),
     (ex.check_client_bytes_sent, bytes_right, bytes_masked_input_only),
 ])
@@ -131,6 +155,10 @@ test_right_passes_wrong_fails_with_a_hint, test_unsolved_is_not_attempted = cont
     (ex.check_max_clients, max_clients_off_by_one, "largest positive value"),
     (ex.check_additive_share, share_not_reduced, "reduce it mod"),
     (ex.check_additive_share, share_small_noise, "uniform"),
+    (ex.check_threshold_range, threshold_ignores_colluders, "both secrets"),
+    (ex.check_threshold_range, threshold_semi_honest, "different stories"),
+    (ex.check_threshold_range, threshold_not_strict, "strict"),
+    (ex.check_threshold_range, threshold_dropouts_off_by_one, "survivors must still hold"),
     (ex.check_pairwise_mask, mask_negated_mod_2_64, "2^64"),
     (ex.check_pairwise_mask, mask_other_convention, "smaller index adds"),
     (ex.check_client_bytes_sent, bytes_own_share_sent, "keeps its own share"),
@@ -138,6 +166,15 @@ test_right_passes_wrong_fails_with_a_hint, test_unsolved_is_not_attempted = cont
 def test_typical_mistakes_get_their_own_hint(check, wrong, in_hint):
     result = check(wrong)
     assert not result and in_hint in result.hint
+
+
+def test_threshold_check_agrees_with_the_attack_on_real_clients():
+    """The reference's lowest t is the first one the split-story attack fails against."""
+    x = np.random.default_rng(0).uniform(-1, 1, (6, 2))
+    for colluders in range(5):
+        low = secagg.threshold_range(6, dropouts=0, colluders=colluders)[0]
+        assert secagg.split_story_attack(x, threshold=low - 1, colluders=colluders, seed=1).succeeded
+        assert not secagg.split_story_attack(x, threshold=low, colluders=colluders, seed=1).succeeded
 
 
 def test_a_check_never_prints_the_answer():

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from ppml_helpers import exercises
 from ppml_helpers.build import build_notebook, render
 from ppml_helpers.exercises import FAIL_MARK, NOT_ATTEMPTED, NOT_ATTEMPTED_MARK, PASS_MARK
 from ppml_helpers.runner import execute_notebook
@@ -190,3 +192,40 @@ def test_student_runs_to_the_end_with_exercises_unsolved(path, tmp_path):
         assert f"{NOT_ATTEMPTED_MARK} Exercise" in text and NOT_ATTEMPTED in text, f"cell {i}: {text}"
         assert PASS_MARK not in text and FAIL_MARK not in text, f"cell {i}: {text}"
     assert (tmp_path / f"{path.stem}.json").exists(), "the notebook ran to its last cell"
+
+
+def _unsolved(*args, **kwargs):
+    raise NotImplementedError("Exercise 9.9: complete _unsolved()")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_exercise_numbers_follow_the_headings(path):
+    """Headings number exercises N.1, N.2, … in order, and each self-check reports its heading's number."""
+    nb = nbformat.read(path, as_version=4)
+    chapter = str(int(path.name[:2]))
+    heading, seen = None, []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            for number in re.findall(r"^#+ Exercise (\d+\.\d+)\b", cell.source, flags=re.M):
+                heading = number
+                seen.append(number)
+        for name in re.findall(r"ph\.exercises\.(check_\w+)\(", cell.source if cell.cell_type == "code" else ""):
+            result = getattr(exercises, name)(_unsolved)
+            assert result.exercise == heading, f"cell {i}: {name} reports {result.exercise}, under {heading}"
+    assert seen == [f"{chapter}.{k}" for k in range(1, len(seen) + 1)], seen
+
+
+def _minutes(text: str) -> int:
+    m = re.search(r"(\d+)\s*(min|minutes|h|hours?)\b", text)
+    assert m, text
+    return int(m.group(1)) * (60 if m.group(2).startswith("h") else 1)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_time_estimate_matches_the_readme(path):
+    intro = nbformat.read(path, as_version=4).cells[0].source
+    stated = re.search(r"\*\*Time\.\*\* About ([^.]*?) of reading", intro)
+    assert stated, f"{path.name}: no '**Time.** About … of reading' line"
+    row = next(line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith(f"| `{path.stem}` |"))
+    assert _minutes(stated.group(1)) == _minutes(row.split("|")[-3]), (stated.group(1), row.split("|")[-3])

@@ -393,7 +393,8 @@ X3 = [[0.1, 0.2], [0.3, -0.4], [0.0, 0.5]]
         (X3, {"threshold": 4}, r"threshold must be an integer in \[2, 3\].*Got threshold=4"),
         (X3, {"threshold": 2.5}, r"threshold must be an integer in \[2, 3\].*Got threshold=2.5"),
         ([[0.1] * 3, [0.2] * 3, [0.3] * 3, [0.4] * 3, [0.5] * 3], {"threshold": 1, "neighbours": 2},
-         r"threshold must be an integer in \[2, 3\]: more than half of the 3 share holders"),
+         r"threshold must be an integer in \[2, 3\]: t > \(h \+ n_C\)/2 = \(3 \+ 0\)/2 = 1.5 for h = 3 share "
+         r"holders \(each client and its k = 2 neighbours"),
         ([[0.1] * 3] * 5, {"threshold": 4, "neighbours": 2}, r"each client and its k = 2 neighbours"),
         ([[0.1, 0.2, 0.3], [0.1, 0.2]], {"threshold": 2},
          r"updates\[0\] has 3 values but updates\[1\] has 2"),

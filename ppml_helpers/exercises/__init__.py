@@ -53,6 +53,7 @@ from .nb06 import (
     check_lagrange_at_zero,
     check_max_clients,
     check_pairwise_mask,
+    check_threshold_range,
 )
 from .nb07 import (
     check_batched_scores,
@@ -102,6 +103,7 @@ __all__ = [
     "check_sign_flip",
     "check_steps_within_budget",
     "check_threat_models",
+    "check_threshold_range",
     "check_tpr_at_fpr",
     "check_weighted_average",
 ]

@@ -30,7 +30,7 @@ def _as_float(value):
 def check_tpr_at_fpr(tpr_at) -> CheckResult:
     """Check ``tpr_at(member_scores, nonmember_scores, fpr)``: the largest TPR over thresholds
     (flag score >= t) whose FPR is at most ``fpr``; on three score sets, with ties (exact)."""
-    ex = "5.1"
+    ex = "5.2"
     rng = np.random.default_rng(0)
     cases = [
         (np.round(rng.normal(1, 1, 200), 1), np.round(rng.normal(0, 1, 2000), 1), 0.01),
@@ -64,7 +64,7 @@ def _tiny_model():
 def check_loss_scores(loss_scores) -> CheckResult:
     """Check ``loss_scores(model, x, y)``: one score per example, minus its cross-entropy loss
     (higher = more likely a member), to 1e-5."""
-    ex = "5.2"
+    ex = "5.1"
     model = _tiny_model()
     gen = torch.Generator().manual_seed(1)
     x, y = torch.randn(12, 4, generator=gen), torch.randint(0, 3, (12,), generator=gen)

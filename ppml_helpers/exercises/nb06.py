@@ -1,9 +1,10 @@
 """Self-checks for ``06_secure_aggregation``.
 
 References: :class:`ppml_helpers.mpc.FixedPoint` (6.1), :mod:`ppml_helpers.mpc.sharing`
-(6.2), :func:`ppml_helpers.mpc.lagrange_interpolate` (6.3), the pairwise masks of
-:class:`ppml_helpers.secagg.Client` (6.4) and the message sizes of
-:mod:`ppml_helpers.secagg.messages` (6.5).
+(6.2), :func:`ppml_helpers.mpc.lagrange_interpolate` (6.3),
+:func:`ppml_helpers.secagg.threshold_range` (6.4), the pairwise masks of
+:class:`ppml_helpers.secagg.Client` (6.5) and the message sizes of
+:mod:`ppml_helpers.secagg.messages` (6.6).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from ..mpc import PRIME, FixedPoint, lagrange_interpolate, shamir_share
-from ..secagg import expand
+from ..secagg import expand, threshold_range
 from ..secagg.channel import NONCE_BYTES
 from ..secagg.keys import KEY_BYTES
 from ..secagg.messages import FIELD_BYTES, ID_BYTES
@@ -26,6 +27,7 @@ __all__ = [
     "check_lagrange_at_zero",
     "check_max_clients",
     "check_pairwise_mask",
+    "check_threshold_range",
 ]
 
 
@@ -194,6 +196,61 @@ def check_lagrange_at_zero(lagrange_at_zero) -> CheckResult:
 # ---------------------------------------------------------------- 6.4
 
 
+# ---------------------------------------------------------------- 6.4
+
+_THRESHOLD_CASES = [(12, 2, 4), (5, 1, 1), (10, 3, 0), (10, 3, 3), (10, 3, 5), (6, 2, 2), (7, 0, 0), (100, 10, 33),
+                    (100, 33, 33)]  # fmt: skip
+
+
+def _as_int_list(value):
+    try:
+        out = [_as_int(v) for v in value]
+    except TypeError:
+        return None
+    return None if any(v is None for v in out) else out
+
+
+@check
+def check_threshold_range(threshold_range_fn) -> CheckResult:
+    """Check ``threshold_range(n, dropouts, colluders)``: every threshold t that survives
+    ``dropouts`` clients dropping and keeps inputs hidden from a server that may lie about
+    dropouts together with ``colluders`` clients, in increasing order (empty when none does);
+    on nine settings, two of them with no safe t."""
+    ex = "6.4"
+    for n, d, c in _THRESHOLD_CASES:
+        want = list(threshold_range(n, dropouts=d, colluders=c))
+        raw = call_learner(ex, threshold_range_fn, n, d, c)
+        got = _as_int_list(raw)
+        what = f"n={n}, dropouts={d}, colluders={c}"
+        if got is None:
+            return failed(ex, f"for {what} you returned {raw!r}, not a sequence of whole thresholds.",
+                          "Return a range (or a list) of the allowed t, in increasing order.")
+        if got == want:
+            continue
+        top = n - d  # the highest t the survivors of d dropouts can still reach
+        if got == list(range(n // 2 + 1, top + 1)):
+            return failed(ex, f"for {what} your lowest threshold ignores the colluders.",
+                          "A colluding client hands the server its shares of both secrets: it counts "
+                          "in both of the lying server's groups.")
+        if got == list(range(c + 1, top + 1)):
+            return failed(ex, f"for {what} you only keep the colluders below t.",
+                          "That stops colluders on their own. A server that tells two groups of honest "
+                          "clients different stories needs both groups, each topped up by the colluders, "
+                          "to reach t.")
+        low = (n + c) // 2 + 1
+        if (n + c) % 2 == 0 and got == list(range(low - 1, top + 1)):
+            return failed(ex, f"for {what} your lowest threshold is exactly (n + n_C)/2.",
+                          "At that t two groups can still each reach it: the inequality is strict.")
+        if got in (list(range(low, top)), list(range(low, top + 2))):
+            return failed(ex, f"for {what} your highest threshold is off by one.",
+                          "After the dropouts, the survivors must still hold t shares of every secret.")
+        return failed(ex, f"for {what}, {got} is not the set of safe thresholds.",
+                      "Two conditions: t large enough that two disjoint groups of honest clients, each "
+                      "joined by the colluders, cannot both reach it; t small enough that the clients "
+                      "left after the dropouts still can.")
+    return passed(ex, "safe thresholds on nine settings, including two where none exists.")
+
+
 def _pairwise_reference(u: int, v: int, seed: bytes, length: int, bits: int) -> np.ndarray:
     mask = expand(seed, length=length, bits=bits).astype(object)
     return mask % 2**bits if u < v else (-mask) % 2**bits
@@ -204,7 +261,7 @@ def check_pairwise_mask(pairwise_mask) -> CheckResult:
     """Check ``pairwise_mask(u, v, seed, length, bits)``: the mask client u adds for its pair with v,
     +PRG(seed) when u < v and −PRG(seed) when u > v, in Z_(2^bits); the two masks of a pair
     must cancel. Three seeds, rings of 2^32, 2^20 and 2^63."""
-    ex = "6.4"
+    ex = "6.5"
     rng = np.random.default_rng(4)
     for u, v, bits in [(0, 3, 32), (7, 2, 20), (1, 4, 63)]:
         seed, length = rng.bytes(32), 257
@@ -248,7 +305,7 @@ def check_client_bytes_sent(client_bytes_sent) -> CheckResult:
     """Check ``client_bytes_sent(n, d, bits, neighbours=None)``: what one client sends over the four
     rounds when nobody drops out, with the course's message sizes; Bonawitz (neighbours None)
     and SecAgg+ (k neighbours), including a ring whose elements are not whole bytes."""
-    ex = "6.5"
+    ex = "6.6"
     for n, d, bits, k in _BYTES_CASES:
         raw = call_learner(ex, client_bytes_sent, n, d, bits, neighbours=k)
         got = _as_int(raw)

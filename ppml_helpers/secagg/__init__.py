@@ -21,6 +21,7 @@ expose the rounds one message at a time for a step-by-step walk-through.
 Modules: :mod:`.prg` (AES-CTR mask expansion), :mod:`.keys` (X25519, HKDF),
 :mod:`.channel` (AES-GCM for shares), :mod:`.messages` (one frozen dataclass
 per message, with its size), :mod:`.graph` (complete or random k-regular),
+:mod:`.threshold` (which t is safe against colluders, and SecAgg+'s risk),
 :mod:`.client`, :mod:`.server`, :mod:`.protocol` (:func:`simulate`),
 :mod:`.costs` (time and bytes per round), :mod:`.errors`.
 :mod:`.flower` (Flower's SecAgg+ apps for notebook 06 and the benchmark) is
@@ -41,9 +42,11 @@ What this code is and is not:
   here, a malicious server could claim a client dropped after seeing its
   masked input, collect its s_sk from some clients and its b from others,
   and unmask it. Honest clients do refuse to reveal both secrets of one
-  client themselves (:class:`ProtocolError`), and the threshold must be a
-  strict majority of the share holders so that two disjoint groups cannot
-  each reach it.
+  client themselves (:class:`ProtocolError`). What stops a server that tells
+  two groups different stories is the threshold: with n_C colluding clients
+  (who reveal shares of both secrets) it must exceed (h + n_C)/2 for h share
+  holders, so that two groups can never each reach it (:mod:`.threshold`;
+  ``simulate(..., colluders=n_C)`` refuses a smaller t).
 - Secure aggregation hides individual inputs, not the sum: the sum (and
   differences between sums over different client sets) still leaks, and it
   is not differential privacy; add DP noise for that.
@@ -60,6 +63,7 @@ References:
   ``flwr.client.mod.secaggplus_mod``.
 """
 
+from .attacks import SplitAttack, split_story_attack
 from .client import Client
 from .costs import CostReport, RoundCost
 from .errors import DropoutError, ProtocolError, SecAggError
@@ -81,6 +85,13 @@ from .params import ProtocolParams
 from .prg import add_mask, expand
 from .protocol import SecAggResult, Transcript, simulate
 from .server import Server
+from .threshold import (
+    NeighbourhoodRisk,
+    check_threshold,
+    neighbourhood_risk,
+    smallest_safe_threshold,
+    threshold_range,
+)
 
 __all__ = [
     "ROUND_NAMES",
@@ -93,6 +104,7 @@ __all__ = [
     "KeyPair",
     "MaskedInput",
     "NeighbourGraph",
+    "NeighbourhoodRisk",
     "ProtocolError",
     "ProtocolParams",
     "PublicKeys",
@@ -102,14 +114,20 @@ __all__ = [
     "SecAggResult",
     "Server",
     "ShareKeys",
+    "SplitAttack",
     "Transcript",
     "UnmaskRequest",
     "UnmaskingShares",
     "add_mask",
     "agree",
+    "check_threshold",
     "complete_graph",
     "expand",
     "generate_keypair",
     "harary_graph",
+    "neighbourhood_risk",
     "simulate",
+    "smallest_safe_threshold",
+    "split_story_attack",
+    "threshold_range",
 ]

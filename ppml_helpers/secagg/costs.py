@@ -13,17 +13,19 @@ secrets, removing masks and decoding).
 What to expect (Bonawitz et al. 2017, section 7; Bell et al. 2020, table 1),
 with n clients, d parameters and k neighbours:
 
-============  ===========================  ==========================
-              Bonawitz                     SecAgg+
-============  ===========================  ==========================
-client bytes  O(n + d)                     O(k + d)
-client time   O(n^2 + n·d)  (n PRGs)       O(k^2 + k·d)
-server time   O(n^2 + n_dropped·n·d)       O(n·k^2 + n_dropped·k·d)
-============  ===========================  ==========================
+============  ==================================  =================================
+              Bonawitz                            SecAgg+
+============  ==================================  =================================
+client bytes  O(n + d)                            O(k + d)
+client time   O(n^2 + n·d)  (n PRGs)              O(k^2 + k·d)
+server time   O(n^2 + n·d + n_dropped·n·d)        O(n·k^2 + n·d + n_dropped·k·d)
+============  ==================================  =================================
 
 (The n^2 in client time is Shamir sharing with t ~ n/2 coefficients for n
 holders; here it is Python integer arithmetic, and PRG expansion dominates
-only for large d.)
+only for large d. The server's n·d is one PRG expansion per surviving client
+to remove its self-mask b_u, paid even when nobody drops; the n_dropped terms
+are the pairwise masks of dropped clients.)
 """
 
 from __future__ import annotations

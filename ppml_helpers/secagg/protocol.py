@@ -45,6 +45,7 @@ from .messages import (
 )
 from .params import ProtocolParams
 from .server import Server
+from .threshold import check_threshold
 
 __all__ = ["SecAggResult", "Transcript", "simulate"]
 
@@ -169,21 +170,6 @@ def _check_dropouts(dropouts, n: int) -> dict[int, int]:
     return out
 
 
-def _check_threshold(threshold, holders: int, mode: str) -> int:
-    low = holders // 2 + 1
-    allowed = (f"an integer in [{low}, {holders}]: more than half of the {holders} share holders "
-               f"({mode}), and at most all of them")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)):
-        raise ValueError(f"threshold must be {allowed}. Got threshold={threshold!r}.")
-    if not low <= threshold <= holders:
-        raise ValueError(
-            f"threshold must be {allowed}. Got threshold={threshold}. Above the holders, no secret "
-            "can ever be rebuilt; at or below half, two disjoint groups could each rebuild one "
-            "secret of the same client, which the protocol's security argument rules out."
-        )
-    return int(threshold)
-
-
 def _random_sources(seed, n: int) -> list:
     """One independent source per client plus one for the graph: PCG64 streams from ``seed``,
     or the OS CSPRNG (``random.SystemRandom``) when ``seed`` is None."""
@@ -198,19 +184,26 @@ def _random_sources(seed, n: int) -> list:
 
 
 def simulate(updates, *, threshold: int, dropouts: Mapping[int, int] | None = None,
-             neighbours: int | None = None, clip_range=1.0, bits: int = 32, frac_bits: int = 16,
+             neighbours: int | None = None, colluders: int = 0, clip_range=1.0, bits: int = 32, frac_bits: int = 16,
              clip: bool = False, seed: int | None, transcript: bool = False) -> SecAggResult:
     """Securely aggregate ``updates`` with every round run in-process (Bonawitz, or SecAgg+).
 
     Args:
         updates: n >= 2 float vectors of one length d (a list, or an (n, d) array).
-        threshold: t, the Shamir threshold. Bonawitz: an integer in
-            [floor(n/2) + 1, n]. SecAgg+: in [floor((k+1)/2) + 1, k + 1], counted
-            in each client's neighbourhood of k + 1 (itself and its k neighbours).
+        threshold: t, the Shamir threshold, safe against a server that may lie
+            about dropouts together with ``colluders`` clients: an integer in
+            [floor((h + n_C)/2) + 1, h] (:func:`~ppml_helpers.secagg.check_threshold`),
+            where h = n for Bonawitz and h = k + 1 for SecAgg+ (each client's
+            neighbourhood: itself and its k neighbours). The round survives
+            h − t dropouts (per neighbourhood in SecAgg+).
         dropouts: ``{client index: r}``, the round from which that client stops
             responding (0-3; see the module docstring). None: nobody drops.
         neighbours: k for SecAgg+ (an even integer in [2, n − 1]); None for
             Bonawitz's complete graph.
+        colluders: n_C, the colluding clients the threshold must tolerate
+            (default 0: the server alone). SecAgg+: the most colluders in any
+            one neighbourhood, which the random graph keeps only with the
+            probability :func:`~ppml_helpers.secagg.neighbourhood_risk` computes.
         clip_range: c for [−c, c], or (low, high); values outside are refused
             unless ``clip=True``.
         bits: k of the ring Z_(2^k), in [2, 63]; n encodings must fit
@@ -242,10 +235,11 @@ def simulate(updates, *, threshold: int, dropouts: Mapping[int, int] | None = No
     _check_range(x, fp, clip)
     drops = _check_dropouts(dropouts, n)
     if neighbours is None:
-        t = _check_threshold(threshold, n, f"all n = {n} clients, Bonawitz")
+        t = check_threshold(threshold, n, colluders=colluders, mode=f"all n = {n} clients, Bonawitz")
     else:
         k = graphs.check_degree(neighbours, n)
-        t = _check_threshold(threshold, k + 1, f"each client and its k = {k} neighbours, SecAgg+")
+        t = check_threshold(threshold, k + 1, colluders=colluders,
+                            mode=f"each client and its k = {k} neighbours, SecAgg+")
     sources = _random_sources(seed, n)
     graph = graphs.complete_graph(n) if neighbours is None else graphs.harary_graph(n, k, rng=sources[n])
     params = ProtocolParams(threshold=t, bits=fp.bits, length=d)
