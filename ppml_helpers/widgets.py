@@ -118,14 +118,19 @@ def noise_explorer(true_answer: float, *, epsilon: float = 1.0, delta: float = 1
     return w.VBox([eps_s, delta_s, sens_s, summary_line, out])
 
 
-def roc_explorer(member_scores, nonmember_scores, *, alpha: float = 0.05, delta: float = 0.0):
-    """A threshold slider that moves along an attack's ROC and states what that point certifies.
+def roc_explorer(member_scores, nonmember_scores, *, delta: float = 0.0):
+    """A threshold slider that moves along an attack's ROC and shows the counts at that point.
 
     The slider picks a quantile of all the scores as the threshold (flag
-    "member" when score ≥ threshold); the line shows the counts, TPR, FPR,
-    the point estimate ln((TPR − δ) / FPR) and the ε lower bound those counts
-    certify with Clopper–Pearson intervals (:func:`~ppml_helpers.mia.epsilon_lower_bound`);
-    the plot marks the point on the log-log ROC.
+    "member" when score ≥ threshold); the line shows the counts, TPR, FPR and
+    the point estimate ln((TPR − δ) / FPR). That estimate is **not** a
+    certified ε: scores pooled over many records and models are not repeated
+    runs of one mechanism on one pair of neighbouring datasets, and a threshold
+    picked on the same scores is fitted to them. A certified lower bound needs
+    an audit (:func:`~ppml_helpers.mia.audit_mechanism`: runs of one mechanism,
+    the threshold chosen on separate runs, Clopper–Pearson intervals), or a
+    one-run audit (Steinke, Nasr & Jagielski 2023). The plot marks the point on
+    the log-log ROC.
 
     Returns:
         An ``ipywidgets.VBox``: the slider, the summary line and the plot.
@@ -148,11 +153,12 @@ def roc_explorer(member_scores, nonmember_scores, *, alpha: float = 0.05, delta:
         threshold = float(np.quantile(everything, slider.value))
         tp, fp = int((members >= threshold).sum()), int((nonmembers >= threshold).sum())
         bound = epsilon_lower_bound(tp=tp, fn=members.size - tp, fp=fp, tn=nonmembers.size - fp,
-                                    alpha=alpha, delta=delta)
+                                    alpha=0.05, delta=delta)
         summary_line.value = (
             f"threshold {threshold:.4g}: TP = {tp}, FP = {fp}; TPR = {bound.tpr:.4f}, "
-            f"FPR = {bound.fpr:.4f}; ln((TPR - δ)/FPR) = {bound.epsilon_point:.3g}; "
-            f"certified ε_LB = {bound.epsilon:.3g} (confidence {1 - alpha:.0%})"
+            f"FPR = {bound.fpr:.4f}; ln((TPR - δ)/FPR) = {bound.epsilon_point:.3g}: a point estimate "
+            "for these pooled scores at a threshold picked on them, not a certified ε (an audit, "
+            "section 7, certifies one)"
         )
         out.clear_output(wait=True)
         with out:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from opacus.accountants import RDPAccountant as OpacusRDP
 from opacus.accountants.analysis import rdp as opacus_rdp
 from opacus.accountants.utils import get_noise_multiplier
-from scipy import stats
+from scipy import optimize, stats
 
 from ppml_helpers import dp
 from ppml_helpers.dp import composition, mechanisms, noise, rdp
@@ -165,6 +165,24 @@ def test_analytic_gaussian_sigma_meets_delta_exactly(epsilon, delta, sensitivity
     assert exact_delta(sigma) == pytest.approx(delta, rel=1e-6)
     assert exact_delta(sigma * 0.999) > delta  # any smaller σ fails
     assert dp.gaussian_delta(sigma=sigma, epsilon=epsilon, sensitivity=sensitivity) <= delta
+
+
+@pytest.mark.parametrize(("sigma", "delta", "sensitivity"), [(4.045387, 1e-5, 1.0), (1.0, 1e-5, 1.0), (0.5, 1e-3, 2.0),
+                                                            (20.0, 1e-8, 1.0)])
+def test_gaussian_epsilon_is_dp_accountings_exact_epsilon(sigma, delta, sensitivity):
+    loss = privacy_loss_mechanism.GaussianPrivacyLoss(standard_deviation=sigma, sensitivity=sensitivity)
+    exact = optimize.brentq(lambda e: loss.get_delta_for_epsilon(e) - delta, 1e-9, 100.0, xtol=1e-14)
+    assert dp.gaussian_epsilon(sigma=sigma, delta=delta, sensitivity=sensitivity) == pytest.approx(exact, rel=1e-6)
+
+
+def test_gaussian_epsilon_inverts_the_analytic_calibration_and_names_bad_input():
+    for eps in (0.3, 1.0, 5.0):
+        sigma = dp.gaussian_sigma(epsilon=eps, delta=1e-5, sensitivity=1.0)
+        assert dp.gaussian_epsilon(sigma=sigma, delta=1e-5, sensitivity=1.0) == pytest.approx(eps, rel=1e-9)
+    with pytest.raises(ValueError, match="sigma"):
+        dp.gaussian_epsilon(sigma=-1.0, delta=1e-5, sensitivity=1.0)
+    with pytest.raises(ValueError, match="delta"):
+        dp.gaussian_epsilon(sigma=1.0, delta=1.5, sensitivity=1.0)
 
 
 def test_analytic_beats_classic_and_classic_is_the_formula():

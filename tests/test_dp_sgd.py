@@ -240,6 +240,7 @@ class _CountingAccountant:
 def _train(accountant=None, *, seed=0, noise_multiplier=1.0, epochs=2, **kw):
     x, y = _batch(200)
     model = _model(LogisticRegression)
+    kw.setdefault("noise", NoiseSource(seed=seed) if noise_multiplier > 0 else None)
     history = train_dp_sgd(
         model, (x, y), epochs=epochs, lr=0.5, sample_rate=0.05, noise_multiplier=noise_multiplier,
         max_grad_norm=1.0, delta=1e-5, seed=seed, accountant=accountant, progress=False, **kw,
@@ -292,7 +293,7 @@ def test_dp_sgd_learns_mnist_logistic_regression(mnist_small):
     # Act
     history = train_dp_sgd(
         model, train, epochs=3, lr=2.0, sample_rate=0.05, noise_multiplier=1.0, max_grad_norm=1.0,
-        delta=1e-5, seed=0, test_data=test, progress=False,
+        delta=1e-5, seed=0, noise=NoiseSource(seed=0), test_data=test, progress=False,
     )
     # Assert: well above chance (0.1); a record of what happened per epoch.
     assert isinstance(history, DPHistory)
@@ -322,16 +323,26 @@ def test_dp_sgd_learns_mnist_logistic_regression(mnist_small):
 )
 def test_train_dp_sgd_refuses_bad_inputs_naming_them(name, value):
     kwargs = dict(epochs=1, lr=0.1, sample_rate=0.1, noise_multiplier=1.0, max_grad_norm=1.0,
-                  delta=1e-5, seed=0, progress=False)
+                  delta=1e-5, seed=0, noise=NoiseSource(seed=0), progress=False)
     kwargs[name] = value
     with pytest.raises(ValueError, match=name):
         train_dp_sgd(_model(LogisticRegression), _batch(20), **kwargs)
 
 
+def test_train_dp_sgd_makes_the_noise_source_an_explicit_choice():
+    kwargs = dict(epochs=1, lr=0.1, sample_rate=0.1, max_grad_norm=1.0, delta=1e-5, seed=0, progress=False)
+    with pytest.raises(TypeError, match="noise"):
+        train_dp_sgd(_model(LogisticRegression), _batch(20), noise_multiplier=1.0, **kwargs)
+    with pytest.raises(ValueError, match=r"noise is None but noise_multiplier=1 > 0.*secure=True"):
+        train_dp_sgd(_model(LogisticRegression), _batch(20), noise_multiplier=1.0, noise=None, **kwargs)
+    history = train_dp_sgd(_model(LogisticRegression), _batch(20), noise_multiplier=0.0, noise=None, **kwargs)
+    assert history.epsilon == [math.inf]
+
+
 def test_train_dp_sgd_refuses_mismatched_or_loader_data():
     x, y = _batch(20)
     kwargs = dict(epochs=1, lr=0.1, sample_rate=0.1, noise_multiplier=1.0, max_grad_norm=1.0,
-                  delta=1e-5, seed=0, progress=False)
+                  delta=1e-5, seed=0, noise=NoiseSource(seed=0), progress=False)
     with pytest.raises(ValueError, match="train_data: x and y differ in length"):
         train_dp_sgd(_model(LogisticRegression), (x, y[:-1]), **kwargs)
     with pytest.raises(ValueError, match="train_data must be a pair of tensors"):

@@ -71,6 +71,23 @@ def test_constant_release_is_told_it_has_no_noise():
     assert not result and "no noise" in result.message
 
 
+def laplace_uniform_same_error(value, sensitivity, epsilon, rng):
+    """Uniform noise with the Laplace mechanism's mean absolute error b: it passes two moments."""
+    b = sensitivity / epsilon
+    return value + rng.uniform(-2 * b, 2 * b)
+
+
+def laplace_gaussian_same_error(value, sensitivity, epsilon, rng):
+    b = sensitivity / epsilon
+    return value + rng.normal(0.0, b * math.sqrt(math.pi / 2))
+
+
+def test_noise_with_the_right_spread_but_the_wrong_shape_fails():
+    for wrong in (laplace_uniform_same_error, laplace_gaussian_same_error):
+        result = ex.check_laplace_release(wrong)
+        assert not result and "Laplace shape" in result.message and "e^ε" in result.hint
+
+
 def test_hints_never_state_the_answer():
     wrong = ex.check_mean_sensitivity(lambda lower, upper, n: upper / n)
     assert "upper - lower" not in wrong.hint and "(upper − lower)/n" not in wrong.hint

@@ -65,14 +65,15 @@ def test_roc_explorer_reports_the_counts_at_the_chosen_quantile():
     from ppml_helpers.widgets import roc_explorer
 
     members, nonmembers = np.arange(100.0, 200.0), np.arange(0.0, 150.0)
-    box = roc_explorer(members, nonmembers, alpha=0.05)
+    box = roc_explorer(members, nonmembers)
     box.children[0].value = 0.8  # threshold at the 80 % quantile of all 250 scores
     text = box.children[1].value
     threshold = np.quantile(np.concatenate([members, nonmembers]), 0.8)
     tp, fp = int((members >= threshold).sum()), int((nonmembers >= threshold).sum())
     assert f"TP = {tp}, FP = {fp}" in text
     bound = epsilon_lower_bound(tp=tp, fn=100 - tp, fp=fp, tn=150 - fp, alpha=0.05)
-    assert f"certified ε_LB = {bound.epsilon:.3g}" in text
+    assert f"ln((TPR - δ)/FPR) = {bound.epsilon_point:.3g}: a point estimate" in text
+    assert "not a certified ε" in text and "ε_LB" not in text
     with pytest.raises(ValueError, match="member_scores contains"):
         roc_explorer([np.nan], [0.0])
 

@@ -9,6 +9,7 @@ from .composition import advanced_composition, basic_composition
 from .floating_point import distinguishable_fraction, naive_laplace_support
 from .mechanisms import (
     gaussian_delta,
+    gaussian_epsilon,
     gaussian_mechanism,
     gaussian_sigma,
     laplace_mechanism,
@@ -54,6 +55,7 @@ __all__ = [
     "distinguishable_fraction",
     "dp_sgd_step",
     "gaussian_delta",
+    "gaussian_epsilon",
     "gaussian_mechanism",
     "gaussian_sigma",
     "laplace_mechanism",

@@ -18,6 +18,7 @@ from .noise import as_noise_source
 
 __all__ = [
     "gaussian_delta",
+    "gaussian_epsilon",
     "gaussian_mechanism",
     "gaussian_sigma",
     "laplace_mechanism",
@@ -160,6 +161,33 @@ def gaussian_sigma(*, epsilon: float, delta: float, sensitivity: float, method: 
     while gaussian_delta(sigma=sigma, epsilon=eps, sensitivity=delta_2) > d:
         sigma = math.nextafter(sigma, math.inf)
     return sigma
+
+
+def gaussian_epsilon(*, sigma: float, delta: float, sensitivity: float) -> float:
+    """The exact ε of N(0, σ²) noise on an L2-sensitivity-Δ query at δ: the inverse of the analytic
+    calibration, the smallest ε with :func:`gaussian_delta` ≤ δ (Balle & Wang 2018).
+
+    Use it to state what a σ chosen some other way (an RDP accountant's, for one)
+    gives exactly for a single release. Values below 1e-12 are reported as 1e-12.
+
+    >>> s = gaussian_sigma(epsilon=1.0, delta=1e-5, sensitivity=1.0)
+    >>> round(gaussian_epsilon(sigma=s, delta=1e-5, sensitivity=1.0), 9)
+    1.0
+    """
+    d = check_delta(delta)
+    delta_2 = check_sensitivity(sensitivity)
+    s = check_sensitivity(sigma, "sigma")
+
+    def excess(eps: float) -> float:  # δ(ε) − δ_target, decreasing in ε
+        return gaussian_delta(sigma=s, epsilon=eps, sensitivity=delta_2) - d
+
+    lo = 1e-12  # below this, report the bound itself: ε ≤ 1e-12
+    if excess(lo) <= 0:
+        return lo
+    hi = 1.0
+    while excess(hi) > 0:
+        hi *= 2
+    return float(optimize.brentq(excess, lo, hi, xtol=1e-15, rtol=1e-15))
 
 
 def gaussian_mechanism(

@@ -324,7 +324,7 @@ def train_dp_sgd(
     max_grad_norm: float,
     delta: float,
     seed: int,
-    noise: GaussianNoise | None = None,
+    noise: GaussianNoise | None,
     accountant: Accountant | None = None,
     momentum: float = 0.0,
     test_data=None,
@@ -348,10 +348,11 @@ def train_dp_sgd(
         noise_multiplier: σ ≥ 0, noise std / clipping norm (0 still clips: no privacy, ε = inf).
         max_grad_norm: the clipping norm C > 0.
         delta: the δ in (0, 1) at which ε is reported.
-        seed: seeds the batch sampling (and the default noise source).
-        noise: ``torch_normal`` source; ``None`` means ``NoiseSource(seed=seed)``, which is
-            repeatable (good for teaching) but predictable: pass ``NoiseSource(secure=True)``
-            for a real release.
+        seed: seeds the batch sampling.
+        noise: the ``torch_normal`` source, required so that the choice is visible:
+            ``NoiseSource(seed=...)`` is repeatable (teaching, tests) and predictable to
+            whoever knows the seed; ``NoiseSource(secure=True)`` (OS entropy) is what a real
+            release needs. ``None`` only with ``noise_multiplier=0`` (no noise is added).
         accountant: anything with ``step(*, noise_multiplier, sample_rate)`` and
             ``get_epsilon(delta=...)``; ``None`` means a fresh ``ppml_helpers.dp.rdp.RDPAccountant``.
             Not stepped when σ = 0.
@@ -388,9 +389,11 @@ def train_dp_sgd(
     seed = check_seed(seed)
     _refuse_batchnorm(model)
     if noise is None and sigma > 0:
-        from .noise import NoiseSource
-
-        noise = NoiseSource(seed=seed)
+        raise ValueError(
+            f"noise is None but noise_multiplier={sigma:g} > 0: pass noise=NoiseSource(seed=...) for a "
+            "repeatable teaching run, or noise=NoiseSource(secure=True) for a release (a seeded "
+            "source is predictable to whoever knows the seed)."
+        )
     if accountant is None and sigma > 0:
         from .rdp import RDPAccountant
 
