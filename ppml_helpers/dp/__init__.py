@@ -38,6 +38,7 @@ from .sgd import (
     steps_per_epoch,
     train_dp_sgd,
 )
+from .tuning import expected_runs, selection_epsilon, selection_rdp
 
 __all__ = [
     "DEFAULT_ORDERS",
@@ -54,6 +55,7 @@ __all__ = [
     "clip_and_sum",
     "distinguishable_fraction",
     "dp_sgd_step",
+    "expected_runs",
     "gaussian_delta",
     "gaussian_epsilon",
     "gaussian_mechanism",
@@ -68,6 +70,8 @@ __all__ = [
     "rdp_to_epsilon",
     "rr_estimate",
     "rr_truth_probability",
+    "selection_epsilon",
+    "selection_rdp",
     "steps_per_epoch",
     "train_dp_sgd",
 ]

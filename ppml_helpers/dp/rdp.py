@@ -142,21 +142,31 @@ def rdp_subsampled_gaussian(*, noise_multiplier: float, sample_rate: float, step
     return out * n
 
 
-def rdp_to_epsilon(*, orders, rdp, delta: float) -> tuple[float, float]:
+CONVERSIONS = ("balle2020", "mironov2017")
+
+
+def rdp_to_epsilon(*, orders, rdp, delta: float, conversion: str = "balle2020") -> tuple[float, float]:
     """Convert RDP curves to (ε, δ)-DP; return ``(ε, best order)``.
 
-    For each order α: ε = ε_RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1)
-    (Balle et al. 2020, Theorem 21; the same conversion as Opacus), then the
-    smallest over the orders. It is tighter than Mironov's original
-    ε_RDP(α) + log(1/δ)/(α − 1). If the best order is the first or the last
-    one, widening the orders could give a smaller ε.
+    ``conversion="balle2020"`` (the default, as Opacus and ``dp_accounting``): for each
+    order α, ε = ε_RDP(α) + log((α − 1)/α) − (log δ + log α)/(α − 1) (Balle et al.
+    2020, Theorem 21). ``"mironov2017"``: Mironov's original ε_RDP(α) + log(1/δ)/(α − 1),
+    looser, which papers before about 2020 (and TF Privacy's older releases) report;
+    use it to put an old paper's ε beside ours like for like. Then the smallest over
+    the orders. If the best order is the first or the last one, widening the orders
+    could give a smaller ε.
     """
+    if conversion not in CONVERSIONS:
+        raise ValueError(f"conversion must be one of {CONVERSIONS}. Got conversion={conversion!r}.")
     d = check_delta(delta)
     alphas = np.asarray(orders, dtype=np.float64)
     values = np.asarray(rdp, dtype=np.float64)
     if alphas.shape != values.shape:
         raise ValueError(f"orders and rdp must have the same length. Got {alphas.shape} and {values.shape}.")
-    eps = values + np.log((alphas - 1) / alphas) - (math.log(d) + np.log(alphas)) / (alphas - 1)
+    if conversion == "balle2020":
+        eps = values + np.log((alphas - 1) / alphas) - (math.log(d) + np.log(alphas)) / (alphas - 1)
+    else:
+        eps = values - math.log(d) / (alphas - 1)
     if np.isnan(eps).all() or np.isinf(eps).all():
         return math.inf, math.nan
     best = int(np.nanargmin(eps))
@@ -224,16 +234,19 @@ class RDPAccountant:
             )
         return total
 
-    def get_privacy_spent(self, *, delta: float) -> tuple[float, float]:
-        """``(ε, best order)`` for the given δ; ``(0.0, nan)`` before any step."""
+    def get_privacy_spent(self, *, delta: float, conversion: str = "balle2020") -> tuple[float, float]:
+        """``(ε, best order)`` for the given δ; ``(0.0, nan)`` before any step.
+
+        ``conversion``: see :func:`rdp_to_epsilon`.
+        """
         check_delta(delta)
         if not self._history:
             return 0.0, math.nan
-        return rdp_to_epsilon(orders=self.orders, rdp=self.rdp(), delta=delta)
+        return rdp_to_epsilon(orders=self.orders, rdp=self.rdp(), delta=delta, conversion=conversion)
 
-    def get_epsilon(self, *, delta: float) -> float:
-        """ε spent so far at this δ."""
-        return self.get_privacy_spent(delta=delta)[0]
+    def get_epsilon(self, *, delta: float, conversion: str = "balle2020") -> float:
+        """ε spent so far at this δ (``conversion``: see :func:`rdp_to_epsilon`)."""
+        return self.get_privacy_spent(delta=delta, conversion=conversion)[0]
 
 
 def calibrate_noise(
