@@ -77,6 +77,8 @@ class TopK:
     """Keep the ``fraction`` of entries with the largest magnitude in each tensor; zero the rest.
 
     Sends each kept value (float32) with its index (int32): 8 bytes per kept entry.
+    Without error feedback: what is dropped is lost, not carried to the next round
+    (deployed sparsifiers carry it over).
 
     Raises:
         ValueError: ``fraction`` outside (0, 1].
