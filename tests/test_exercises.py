@@ -189,9 +189,19 @@ def test_threat_models_hint_does_not_reveal_pairs():
             assert repr((actor, behaviour)) not in text
 
 
+def test_threat_models_accepts_the_defensible_malicious_reading_of_d():
+    answer = dict(nb00._THREAT_ANSWERS)
+    for behaviour in ("honest-but-curious", "malicious"):
+        answer["D"] = ("outsider", behaviour)
+        result = check_threat_models(lambda answer=answer: dict(answer))
+        assert result and "Scenario D:" in result.message and "both readings" in result.message
+    answer["A"] = ("aggregator", "malicious")
+    assert not check_threat_models(lambda: dict(answer))
+
+
 def test_threat_models_message_names_wrong_scenarios_only():
     result = check_threat_models(wrong_behaviour_only)
-    wrong = sorted(k for k, (_, b) in nb00._THREAT_ANSWERS.items() if b != "malicious")
+    wrong = sorted(k for k, (_, b) in nb00._THREAT_ANSWERS.items() if b != "malicious" and k != "D")
     assert not result
     assert f"scenario(s) {', '.join(wrong)}" in result.message
     assert "actor" not in result.message

@@ -50,6 +50,14 @@ _THREAT_ANSWERS = {
     "E": ("participant", "honest-but-curious"),
 }
 
+#: Scenarios where a second behaviour is a defensible reading, and why both are.
+_ALSO_DEFENSIBLE = {"D": {"malicious"}}
+_DEFENSIBLE_NOTES = {
+    "D": "querying the public model is within its terms of use (honest-but-curious), but an attack "
+         "aimed at one person can also be called malicious; both readings put the defence in the "
+         "same place, the released model (DP, notebooks 04-05).",
+}
+
 _BEHAVIOUR_HINT = (
     "Ask one question: does this actor deviate from the protocol (send something other "
     "than what it is supposed to), or only look closely at what it legitimately receives?"
@@ -78,9 +86,11 @@ def check_threat_models(classify) -> CheckResult:
             return failed(ex, f"scenario {key}: {pair!r} is not an (actor, behaviour) pair.",
                           f"Actors: {THREAT_ACTORS}; behaviours: {THREAT_BEHAVIOURS}.")
     wrong_actor = sorted(k for k, v in answer.items() if v[0] != _THREAT_ANSWERS[k][0])
-    wrong_beh = sorted(k for k, v in answer.items() if v[1] != _THREAT_ANSWERS[k][1])
+    wrong_beh = sorted(k for k, v in answer.items()
+                       if v[1] != _THREAT_ANSWERS[k][1] and v[1] not in _ALSO_DEFENSIBLE.get(k, ()))
     if not wrong_actor and not wrong_beh:
-        return passed(ex, "all five scenarios classified correctly.")
+        note = "".join(f" Scenario {k}: {why}" for k, why in _DEFENSIBLE_NOTES.items())
+        return passed(ex, "all five scenarios classified correctly." + note)
     parts, hints = [], []
     if wrong_actor:
         parts.append(f"the actor is off in scenario(s) {', '.join(wrong_actor)}")
