@@ -50,12 +50,11 @@ _THREAT_ANSWERS = {
     "E": ("participant", "honest-but-curious"),
 }
 
-#: Scenarios where a second behaviour is a defensible reading, and why both are.
-_ALSO_DEFENSIBLE = {"D": {"malicious"}}
-_DEFENSIBLE_NOTES = {
-    "D": "querying the public model is within its terms of use (honest-but-curious), but an attack "
-         "aimed at one person can also be called malicious; both readings put the defence in the "
-         "same place, the released model (DP, notebooks 04-05).",
+#: Scenarios where a second behaviour is a defensible reading: (that behaviour, why both hold).
+_ALSO_DEFENSIBLE = {
+    "D": ("malicious", "querying the public model is within its terms of use (honest-but-curious), "
+          "but an attack aimed at one person can also be called malicious; both readings put the "
+          "defence in the same place, the released model (DP, notebooks 04-05)."),
 }
 
 _BEHAVIOUR_HINT = (
@@ -87,9 +86,9 @@ def check_threat_models(classify) -> CheckResult:
                           f"Actors: {THREAT_ACTORS}; behaviours: {THREAT_BEHAVIOURS}.")
     wrong_actor = sorted(k for k, v in answer.items() if v[0] != _THREAT_ANSWERS[k][0])
     wrong_beh = sorted(k for k, v in answer.items()
-                       if v[1] != _THREAT_ANSWERS[k][1] and v[1] not in _ALSO_DEFENSIBLE.get(k, ()))
+                       if v[1] not in (_THREAT_ANSWERS[k][1], _ALSO_DEFENSIBLE.get(k, ("",))[0]))
     if not wrong_actor and not wrong_beh:
-        note = "".join(f" Scenario {k}: {why}" for k, why in _DEFENSIBLE_NOTES.items())
+        note = "".join(f" Scenario {k}: {why}" for k, (_, why) in _ALSO_DEFENSIBLE.items())
         return passed(ex, "all five scenarios classified correctly." + note)
     parts, hints = [], []
     if wrong_actor:

@@ -68,11 +68,15 @@ def rebuild_secret(answers, owner: int, kind: str) -> bytes:
     Raises:
         ValueError: fewer shares than the threshold (from :func:`~ppml_helpers.mpc.shamir_reconstruct_bytes`).
     """
+    return shamir_reconstruct_bytes(_pile(answers, owner, kind))
+
+
+def _pile(answers, owner: int, kind: str) -> list:
+    """The revealed shares of ``owner``'s secret ``kind`` ("s_sk" or "b") in ``answers``."""
     if kind not in ("s_sk", "b"):
         raise ValueError(f"kind must be 's_sk' (the mask key) or 'b' (the self-mask seed). Got kind={kind!r}.")
-    pile = [r.share for a in answers
+    return [r.share for a in answers
             for r in (a.mask_key_shares if kind == "s_sk" else a.self_mask_shares) if r.owner == owner]
-    return shamir_reconstruct_bytes(pile)
 
 
 def remove_pairwise_masks(y: np.ndarray, s_sk: bytes, advertised, owner: int, bits: int) -> np.ndarray:
@@ -168,9 +172,7 @@ def split_story_attack(updates, *, threshold: int, colluders: int, victim: int |
     answers += [run.clients[u].unmask(UnmaskRequest(u, everyone, ())) for u in told_survived]
     for u in corrupt:
         answers += _reveal_both(run.clients[u], everyone, victim)
-    counts = {kind: sum(r.owner == victim for a in answers
-                        for r in (a.mask_key_shares if kind == "s_sk" else a.self_mask_shares))
-              for kind in ("s_sk", "b")}
+    counts = {kind: len(_pile(answers, victim, kind)) for kind in ("s_sk", "b")}
     recovered = None
     if min(counts.values()) >= threshold:
         y = remove_pairwise_masks(run.masked[victim].y, rebuild_secret(answers, victim, "s_sk"),
