@@ -3,13 +3,15 @@ hint that does not give the answer, unsolved ones show "not attempted yet"."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from exercise_contract import contract_tests
 
 from ppml_helpers import exercises as ex
-from ppml_helpers.fl import batch_plan
+from ppml_helpers.fl import batch_plan, client_generator
 
 
 def weighted(states, sizes):
@@ -54,6 +56,56 @@ def local_sgd_sum_loss(model, x, y, epochs, batch_size, lr, generator):
     return model.state_dict()
 
 
+def fedavg_round(model, train_set, partitions, client_fraction, local_epochs, batch_size, lr, seed,
+                 round_, *, weights=True):
+    x, y = train_set
+    k = len(partitions)
+    rng = np.random.default_rng([seed, round_])
+    chosen = sorted(rng.choice(k, size=max(round(client_fraction * k), 1), replace=False).tolist())
+    states = []
+    for c in chosen:
+        worker = copy.deepcopy(model)
+        plan = batch_plan(len(partitions[c]), local_epochs=local_epochs, batch_size=batch_size,
+                          generator=client_generator(seed, round_, c))
+        idx = torch.as_tensor(partitions[c])
+        states.append(local_sgd_on_plan(worker, x[idx], y[idx], plan, lr))
+    sizes = [len(partitions[c]) if weights else 1 for c in chosen]
+    return weighted(states, sizes)
+
+
+def local_sgd_on_plan(model, x, y, plan, lr):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    for idx in plan:
+        opt.zero_grad()
+        F.cross_entropy(model(x[idx]), y[idx]).backward()
+        opt.step()
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def fedavg_round_unweighted(*args):
+    return fedavg_round(*args, weights=False)
+
+
+def fedavg_round_in_place(model, train_set, partitions, *args):
+    """Trains the global model itself, client after client."""
+    x, y = train_set
+    client_fraction, local_epochs, batch_size, lr, seed, round_ = args
+    rng = np.random.default_rng([seed, round_])
+    k = len(partitions)
+    chosen = sorted(rng.choice(k, size=max(round(client_fraction * k), 1), replace=False).tolist())
+    states = []
+    for c in chosen:
+        plan = batch_plan(len(partitions[c]), local_epochs=local_epochs, batch_size=batch_size,
+                          generator=client_generator(seed, round_, c))
+        idx = torch.as_tensor(partitions[c])
+        states.append(local_sgd_on_plan(model, x[idx], y[idx], plan, lr))
+    return weighted(states, [len(partitions[c]) for c in chosen])
+
+
+def fedavg_round_all_clients(model, train_set, partitions, client_fraction, *args):
+    return fedavg_round(model, train_set, partitions, 1.0, *args)
+
+
 def to_target(acc, target, m, size):
     for r, a in enumerate(acc, start=1):
         if a >= target:
@@ -72,6 +124,7 @@ CASES = [
     (ex.check_weighted_average, weighted, unweighted),
     (ex.check_dirichlet_partition, dirichlet, ignores_alpha),
     (ex.check_client_update, local_sgd, local_sgd_sum_loss),
+    (ex.check_fedavg_round, fedavg_round, fedavg_round_unweighted),
     (ex.check_bytes_to_target, to_target, upload_only),
 ]
 
@@ -86,3 +139,9 @@ def test_plain_mean_is_named_as_such():
 def test_never_reached_must_be_none():
     result = ex.check_bytes_to_target(lambda acc, t, m, s: to_target(acc, t, m, s) or 0)
     assert not result and "None" in result.message
+
+
+def test_round_mistakes_are_named():
+    assert "plain mean" in ex.check_fedavg_round(fedavg_round_unweighted).message
+    assert "client_fraction" in ex.check_fedavg_round(fedavg_round_all_clients).message
+    assert "was changed" in ex.check_fedavg_round(fedavg_round_in_place).message

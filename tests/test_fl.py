@@ -270,6 +270,27 @@ def test_stop_at_target_stops(tiny_task):
     assert result.rounds_to_target == len(result.rounds)
 
 
+def test_validation_set_is_evaluated_and_stopping_waits_for_it(tiny_task):
+    train, test, parts = tiny_task
+    kw = dict(rounds=20, client_fraction=0.5, local_epochs=2, batch_size=10, lr=0.5, seed=0,
+              target_accuracy=0.55, progress=False)
+    plain = fl.run_fedavg(LogisticRegression, train, parts, test, **kw)
+    same = fl.run_fedavg(LogisticRegression, train, parts, test, validation_set=test, **kw)
+    assert plain.val_accuracy == [None] * len(plain.rounds)
+    assert same.accuracy == plain.accuracy and same.val_accuracy == plain.accuracy
+    hard = (test[0], (test[1] + 1) % 10)  # shifted labels: reaching 0.55 here needs test accuracy <= 0.45
+    held = fl.run_fedavg(LogisticRegression, train, parts, test, validation_set=hard, **kw)
+    assert max(held.val_accuracy) < 0.55 and held.first_round_reaching(0.55, on="validation") is None
+    with pytest.raises(ValueError, match="validation_set"):
+        plain.first_round_reaching(0.9, on="validation")
+    with pytest.raises(ValueError, match="'test' or 'validation'"):
+        held.first_round_reaching(0.9, on="val")
+    stopped = fl.run_fedavg(LogisticRegression, train, parts, test, validation_set=hard,
+                            stop_at_target=True, **kw)
+    assert plain.rounds_to_target is not None and len(stopped.rounds) == 20, \
+        "reaching the target on the test set alone must not stop a run that has a validation set"
+
+
 def test_vectorised_and_sequential_runs_agree(tiny_task):
     train, test, parts = tiny_task
     kw = dict(rounds=2, client_fraction=0.3, local_epochs=2, batch_size=10, lr=0.2, seed=1, progress=False)

@@ -21,6 +21,7 @@ from .nb01 import (
     check_bytes_to_target,
     check_client_update,
     check_dirichlet_partition,
+    check_fedavg_round,
     check_weighted_average,
 )
 from .nb02 import (
@@ -86,6 +87,7 @@ __all__ = [
     "check_epsilon_from_counts",
     "check_estimate_fraction",
     "check_expansion_factor",
+    "check_fedavg_round",
     "check_krum_scores",
     "check_lagrange_at_zero",
     "check_laplace_release",

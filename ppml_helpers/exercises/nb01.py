@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..data import label_skew
-from ..fl import batch_plan, client_update, fedavg
+from ..fl import batch_plan, client_generator, client_update, fedavg, num_sampled
 from ..models import MLP
 from ._core import CheckResult, call_learner, check, failed, passed
 
@@ -17,6 +17,7 @@ __all__ = [
     "check_bytes_to_target",
     "check_client_update",
     "check_dirichlet_partition",
+    "check_fedavg_round",
     "check_weighted_average",
 ]
 
@@ -108,11 +109,89 @@ def check_client_update(update) -> CheckResult:
     return passed(ex, "same weights as the reference for E=2, B=5 and for FedSGD (E=1, B=None).")
 
 
+def _reference_round(model, train_set, partitions, client_fraction, local_epochs, batch_size, lr,
+                     seed, round_, *, sample_all=False, weighted=True, reset=True):
+    """Exercise 1.4's round, and the three mistakes its check names (``sample_all``: every
+    client trains; ``weighted=False``: the plain mean; ``reset=False``: each client starts
+    from the previous client's weights instead of the global model's)."""
+    x, y = train_set
+    k = len(partitions)
+    rng = np.random.default_rng([seed, round_])
+    chosen = list(range(k)) if sample_all else sorted(
+        rng.choice(k, size=num_sampled(k, client_fraction), replace=False).tolist())
+    start, worker, states = copy.deepcopy(model.state_dict()), copy.deepcopy(model), []
+    for c in chosen:
+        if reset:
+            worker.load_state_dict(start)
+        part = torch.as_tensor(np.asarray(partitions[c]), dtype=torch.int64)
+        plan = batch_plan(len(part), local_epochs=local_epochs, batch_size=batch_size,
+                          generator=client_generator(seed, round_, c))
+        states.append(copy.deepcopy(client_update(worker, x[part], y[part], plan, lr=lr)))
+    sizes = [len(partitions[c]) for c in chosen] if weighted else [1] * len(chosen)
+    return fedavg(states, sizes)
+
+
+@check
+def check_fedavg_round(fedavg_round) -> CheckResult:
+    """Check ``fedavg_round(model, train_set, partitions, client_fraction, local_epochs,
+    batch_size, lr, seed, round_)`` against the reference round on 6 clients of 3 to 40
+    examples (C = 0.5, E = 2, B = 4; tolerance 1e-5), and that the global model is left as it was."""
+    ex = "1.4"
+    gen = torch.Generator().manual_seed(1)
+    sizes = [3, 40, 12, 25, 7, 33]
+    x, y = torch.rand((sum(sizes), 1, 28, 28), generator=gen), torch.randint(0, 10, (sum(sizes),), generator=gen)
+    ends = np.cumsum(sizes)
+    partitions = [np.arange(e - n, e) for n, e in zip(sizes, ends, strict=True)]
+    torch.manual_seed(0)
+    model = MLP(hidden=16)
+    before = copy.deepcopy(model.state_dict())
+    args = (0.5, 2, 4, 0.1, 3, 2)  # C, E, B, lr, seed, round
+    want = _reference_round(_restored(model, before), (x, y), partitions, *args)
+    got = call_learner(ex, fedavg_round, model, (x, y), [p.copy() for p in partitions], *args)
+    if not isinstance(got, dict) or set(got) != set(want):
+        return failed(ex, "expected the new global state_dict (a dict with the model's keys).",
+                      "Return the weighted average of the sampled clients' states.")
+    model_after = model.state_dict()
+    if not all(torch.equal(model_after[k], before[k]) for k in before):
+        return failed(ex, "the global model passed in was changed: the next round would start from "
+                      "a client's weights.", "Train a copy (copy.deepcopy(model)) and load the "
+                      "global state into it before each client.")
+
+    def same(other):
+        return all(torch.allclose(got[k].float(), other[k], atol=1e-5) for k in other)
+
+    if same(want):
+        return passed(ex, "same global weights as the reference round: 3 of 6 clients sampled, "
+                      "each trained from the global model, averaged by their example counts.")
+    mistakes = (
+        (dict(sample_all=True), "all 6 clients trained: the round ignores client_fraction.",
+         "Sample max(round(C * K), 1) clients with np.random.default_rng([seed, round_]).choice(K, "
+         "size=..., replace=False), sorted."),
+        (dict(weighted=False), "this is the plain mean of the sampled clients' states.",
+         "Weight each sampled client by its number of examples (your Exercise 1.1)."),
+        (dict(reset=False), "each client started from the previous client's weights.",
+         "Every sampled client starts from the same global weights: load them before each client."),
+    )
+    for kwargs, message, hint in mistakes:
+        if same(_reference_round(_restored(model, before), (x, y), partitions, *args, **kwargs)):
+            return failed(ex, message, hint)
+    return failed(ex, "the new global weights differ from the reference round.",
+                  "Per sampled client c: a batch plan from ph.fl.batch_plan(n_c, local_epochs=..., "
+                  "batch_size=..., generator=ph.fl.client_generator(seed, round_, c)), then "
+                  "ph.fl.client_update on its examples.")
+
+
+def _restored(model, state):
+    fresh = copy.deepcopy(model)
+    fresh.load_state_dict(state)
+    return fresh
+
+
 @check
 def check_bytes_to_target(bytes_to_target) -> CheckResult:
     """Check ``bytes_to_target(accuracies, target, clients_per_round, model_bytes)`` on three
     histories: reached in round 3, in round 1, and never (must return None)."""
-    ex = "1.4"
+    ex = "1.5"
     cases = [([0.5, 0.8, 0.91, 0.95], 0.9, 10, 1000, 3 * 10 * 2 * 1000),
              ([0.97, 0.98], 0.9, 5, 4, 1 * 5 * 2 * 4),
              ([0.1, 0.2], 0.9, 10, 1000, None)]

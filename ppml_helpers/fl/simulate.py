@@ -50,6 +50,7 @@ class RoundRecord:
     seconds: float
     vectorised: bool
     upload_rel_error: float = 0.0
+    val_accuracy: float | None = None  # on ``validation_set``, when run_fedavg was given one
 
 
 @dataclass
@@ -70,9 +71,19 @@ class FedAvgResult:
     def final_accuracy(self) -> float:
         return self.rounds[-1].test_accuracy
 
-    def first_round_reaching(self, accuracy: float) -> int | None:
-        """The first round whose test accuracy is at least ``accuracy``, or None."""
-        return next((r.round for r in self.rounds if r.test_accuracy >= accuracy), None)
+    @property
+    def val_accuracy(self) -> list[float | None]:
+        return [r.val_accuracy for r in self.rounds]
+
+    def first_round_reaching(self, accuracy: float, *, on: str = "test") -> int | None:
+        """The first round whose accuracy on ``on`` (``"test"`` or ``"validation"``) is at
+        least ``accuracy``, or None."""
+        if on not in ("test", "validation"):
+            raise ValueError(f"on must be 'test' or 'validation'. Got {on!r}.")
+        if on == "validation" and any(r.val_accuracy is None for r in self.rounds):
+            raise ValueError("on='validation' needs a run given a validation_set.")
+        key = "test_accuracy" if on == "test" else "val_accuracy"
+        return next((r.round for r in self.rounds if getattr(r, key) >= accuracy), None)
 
     def bytes_until(self, round_: int | None = None) -> int:
         """Bytes sent down and up in rounds ``1..round_`` (all rounds when ``None``)."""
@@ -106,6 +117,7 @@ def run_fedavg(
     compression=None,
     vectorise: bool | str = "auto",
     processes: int = 1,
+    validation_set=None,
     progress: bool = True,
 ) -> FedAvgResult:
     """Federated averaging (McMahan et al. 2017), with FedSGD and FedProx as special cases.
@@ -123,7 +135,10 @@ def run_fedavg(
         partitions: one index array per client into ``train_set``.
         mu: FedProx proximal weight (0 = FedAvg).
         target_accuracy: record the first round whose test accuracy reaches it.
-        stop_at_target: stop once it is reached.
+        stop_at_target: stop once it is reached (on the validation set too, when one is given).
+        validation_set: an ``(x, y)`` pair held out of ``train_set``, evaluated every round
+            beside the test set (``RoundRecord.val_accuracy``), for choosing hyperparameters
+            without looking at the test set.
         compression: a compressor from :mod:`ppml_helpers.fl.compress` for uploads.
         vectorise: ``True``, ``False`` or ``"auto"``: vectorise linear stacks (the
             2NN, logistic regression; the ``bmm`` engine) when padding costs under
@@ -211,14 +226,16 @@ def run_fedavg(
                 received.append(OrderedDict((k, global_state[k] + sent.update[k]) for k in global_state))
             model.load_state_dict(fedavg(received, [len(parts[c]) for c in chosen]))
             ev = evaluate(model, test_set)
+            val = None if validation_set is None else evaluate(model, validation_set).accuracy
             record = RoundRecord(rnd, ev.accuracy, ev.loss, tuple(chosen), m * model_size, up,
-                                 time.perf_counter() - start, vectorised, float(np.mean(errors)))
+                                 time.perf_counter() - start, vectorised, float(np.mean(errors)), val)
             result.rounds.append(record)
             bar.set_postfix(acc=f"{ev.accuracy:.4f}")
             if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
                 result.rounds_to_target = rnd
-                if stop_at_target:
-                    break
+            if stop_at_target and result.rounds_to_target is not None and (
+                    validation_set is None or result.first_round_reaching(target_accuracy, on="validation")):
+                break
     finally:
         if pool is not None:
             pool.close()
