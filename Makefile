@@ -55,8 +55,8 @@ fast-course: $(STAMP)
 data: $(STAMP)  ## prefetch every dataset into PPML_DATA_DIR (or the cache dir)
 	$(BIN)/ppml data download
 
-bench: $(STAMP)  ## side-by-side timings in benchmarks/ (the soak aside: `make soak`)
-	@for f in benchmarks/*.py; do case $$f in *soak_*) continue;; esac; \
+bench: $(STAMP)  ## side-by-side timings in benchmarks/ (the soak and the ALIE experiment aside)
+	@for f in benchmarks/*.py; do case $$f in *soak_*|*alie_probe*) continue;; esac; \
 		echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 soak: $(STAMP)  ## run the notebook tests PASSES (10) times; count kernel hangs and other failures

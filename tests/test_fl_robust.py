@@ -140,3 +140,74 @@ def test_label_flip_maps_c_to_9_minus_c_and_is_an_involution():
 def test_label_outside_the_classes_is_named():
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 10\)"):
         fl.flip_labels(torch.tensor([3, 10]))
+
+
+def test_attacks_docstring_examples_run():
+    import doctest
+
+    from ppml_helpers.fl import attacks
+    assert doctest.testmod(attacks).failed == 0
+
+
+@pytest.mark.parametrize(("n", "f", "supporters"), [(10, 2, 4), (25, 5, 8), (7, 3, 1), (9, 1, 4)])
+def test_alie_default_z_is_the_papers_z_max(n, f, supporters):
+    from scipy.stats import norm
+    assert supporters == int(n / 2 + 1) - f  # s = floor(n/2 + 1) - f, the paper's supporters
+    expected = float(norm.ppf((n - supporters) / n))
+    assert fl.alie_z_max(num_clients=n, num_malicious=f) == pytest.approx(expected, rel=1e-12)
+    if (n, f) == (10, 2):
+        assert expected == pytest.approx(0.2533471, abs=1e-6)
+
+
+def test_alie_sends_global_plus_mean_minus_z_std_of_the_honest_updates():
+    g = {"w": torch.tensor([1.0, 0.0, -1.0]), "b": torch.tensor([2.0])}
+    honest = [{"w": torch.tensor([2.0, 0.0, -1.0]), "b": torch.tensor([2.0])},   # updates (1, 0, 0), 0
+              {"w": torch.tensor([3.0, 1.0, -1.0]), "b": torch.tensor([3.0])},   # (2, 1, 0), 1
+              {"w": torch.tensor([4.0, 2.0, -1.0]), "b": torch.tensor([4.0])}]   # (3, 2, 0), 2
+    out = fl.alie(g, honest, num_clients=10, num_malicious=2, z=1.5)
+    # mean update (2, 1, 0) and (1,); sample std (1, 1, 0) and (1,)
+    torch.testing.assert_close(out["w"], torch.tensor([1.0 + 2 - 1.5, 1 - 1.5, -1.0]))
+    torch.testing.assert_close(out["b"], torch.tensor([2.0 + 1 - 1.5]))
+    z = fl.alie_z_max(num_clients=10, num_malicious=2)
+    default = fl.alie(g, honest, num_clients=10, num_malicious=2)
+    torch.testing.assert_close(default["w"], torch.tensor([1.0 + 2 - z, 1 - z, -1.0]))
+
+
+def test_alie_at_z_max_lies_inside_the_honest_range_so_median_and_trim_keep_it():
+    honest = _states(8, seed=5)
+    g = {k: torch.zeros_like(v) for k, v in honest[0].items()}
+    attack = fl.alie(g, honest, num_clients=10, num_malicious=2)
+    for key, value in attack.items():
+        stacked = torch.stack([s[key] for s in honest])
+        assert torch.all(value > stacked.min(0).values) and torch.all(value < stacked.max(0).values)
+        assert torch.all(value < stacked.mean(0))  # every coordinate pulled the same way
+    # so the median of 10 with 2 such attackers stays inside the honest range, and Krum picks the attackers
+    states = [attack, attack, *honest]
+    median = fl.coordinate_median(states)
+    for key in median:
+        stacked = torch.stack([s[key] for s in honest])
+        assert torch.all(median[key] >= stacked.min(0).values) and torch.all(median[key] <= stacked.max(0).values)
+    assert fl.krum(states, num_malicious=2).index in (0, 1)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"num_clients": 10, "num_malicious": 0}, "num_malicious must be at least 1"),
+    ({"num_clients": 10, "num_malicious": 5}, r"below num_clients / 2 = 5"),
+    ({"num_clients": 4, "num_malicious": 1}, "z_max is .* = 0"),
+    ({"num_clients": 10, "num_malicious": 2, "z": 0.0}, "z must be positive"),
+    ({"num_clients": 10, "num_malicious": 2, "z": -1.0}, "z must be positive"),
+    ({"num_clients": 10, "num_malicious": 2, "z": float("nan")}, "z must be positive"),
+    ({"num_clients": 10, "num_malicious": 6, "z": 1.0}, "num_malicious must be"),
+])
+def test_alie_refusals_are_named(kwargs, match):
+    honest = _states(3, seed=0)
+    with pytest.raises(ValueError, match=match):
+        fl.alie(honest[0], honest, **kwargs)
+
+
+def test_alie_needs_two_honest_states_and_matching_ones():
+    honest = _states(2, seed=0)
+    with pytest.raises(ValueError, match="at least 2 states"):
+        fl.alie(honest[0], honest[:1], num_clients=10, num_malicious=2)
+    with pytest.raises(ValueError, match="different keys"):
+        fl.alie({"v": torch.zeros(2)}, [{"w": torch.zeros(2)}] * 2, num_clients=10, num_malicious=2)

@@ -18,6 +18,7 @@ from ppml_flower import server_app, simulation, task  # noqa: E402
 from ppml_helpers import fl  # noqa: E402
 from ppml_helpers.data import load_mnist, partition_dirichlet, partition_iid  # noqa: E402
 from ppml_helpers.models import MLP  # noqa: E402
+from ppml_helpers.train import evaluate  # noqa: E402
 
 SMALL = {"num-server-rounds": 1, "fraction-train": 1.0, "model": "2NN", "train-examples": 600,
          "test-examples": 500, "local-epochs": 1, "batch-size": 10, "lr": 0.05, "seed": 3,
@@ -124,3 +125,82 @@ def test_a_sign_flipping_node_enters_flowers_average_as_configured(monkeypatch):
     # the second strategy of the same run starts again from the same model, same client work
     for key, value in fl.coordinate_median(states).items():
         np.testing.assert_allclose(median[key].numpy(), value.numpy(), atol=1e-5)
+
+
+def test_alie_needs_two_colluders_and_z_uses_the_nodes_that_train():
+    with pytest.raises(ValueError, match="num-malicious >= 2"):
+        task.attack_of(0, 5, attack="alie", num_malicious=1)
+    assert task.attack_of(1, 5, attack="alie", num_malicious=2) == "alie"
+    assert [task.nodes_per_round(f, 10) for f in (1.0, 0.5, 0.1, 0.0)] == [10, 5, 2, 2]
+
+
+def test_alie_nodes_send_what_fl_alie_gives(monkeypatch):
+    cfg = SMALL | {"attack": "alie", "num-malicious": 2, "strategy": "fedavg"}  # alie-z 0: the paper's z_max
+    flower = _simulate(monkeypatch, cfg, num_supernodes=5)["fedavg"].arrays.to_torch_state_dict()
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg["seed"])
+        start = MLP().state_dict()
+    states, sizes = [], []
+    for pid in range(5):
+        x, y = task.load_partition(pid, 5, partitioner="dirichlet", alpha=1.0, train_examples=600, seed=3)
+        model = MLP()
+        model.load_state_dict(start)
+        states.append(task.train_client(model, x, y, local_epochs=1, batch_size=10, lr=0.05, mu=0.0, seed=3,
+                                        server_round=1, partition_id=pid))
+        sizes.append(len(y))
+    # the two colluders pool their own honest updates; z_max for 5 nodes, 2 attackers
+    attack = fl.alie(start, states[:2], num_clients=5, num_malicious=2)
+    expected = fl.fedavg([attack, attack, *states[2:]], sizes)
+    for key, value in expected.items():
+        np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)
+
+
+def test_local_test_sets_are_held_out_disjoint_and_have_the_nodes_class_mix():
+    kwargs = {"partitioner": "dirichlet", "alpha": 0.3, "train_examples": 600, "seed": 3}
+    x_all, y_all = load_mnist("train")
+    seen = set()
+    for pid in range(4):
+        _, y_train = task.load_partition(pid, 4, **kwargs)
+        x, y = task.load_local_test(pid, 4, local_test_fraction=0.2, **kwargs)
+        assert len(y) == round(0.2 * len(y_train))
+        expected_mix = 0.2 * torch.bincount(y_train, minlength=10)
+        assert torch.all((torch.bincount(y, minlength=10) - expected_mix).abs() < 1.0)
+        idx = task._local_tests(4, "dirichlet", 0.3, 600, 0.2, 3)[pid]
+        assert int(idx.min()) >= 600 and not seen & set(idx.tolist())  # never a training image, nor another node's
+        seen |= set(idx.tolist())
+        assert torch.equal(x, x_all[idx]) and torch.equal(y, y_all[idx])
+    with pytest.raises(ValueError, match="local-test-fraction"):
+        task.load_local_test(0, 4, local_test_fraction=0.0, **kwargs)
+    with pytest.raises(ValueError, match="train-examples"):
+        task.load_local_test(0, 2, local_test_fraction=1.0, partitioner="iid", train_examples=59_000)
+
+
+def test_federated_evaluation_reports_each_nodes_accuracy_on_its_local_test_set(monkeypatch):
+    cfg = SMALL | {"num-server-rounds": 2, "fraction-evaluate": 1.0, "local-test-fraction": 0.5}
+    result = _simulate(monkeypatch, cfg)["fedavg"]
+    assert sorted(result.evaluate_metrics_clientapp) == [1, 2]
+    assert len(simulation.federated_accuracies(result)) == 2
+
+    model = MLP()
+    model.load_state_dict(result.arrays.to_torch_state_dict())  # the final model, which round 2 evaluated
+    per_node, sizes = {}, {}
+    for pid in range(3):
+        test = task.load_local_test(pid, 3, partitioner="dirichlet", alpha=1.0, train_examples=600,
+                                    local_test_fraction=0.5, seed=3)
+        per_node[pid], sizes[pid] = evaluate(model, test).accuracy, len(test[1])
+    clients = simulation.client_accuracies(result)
+    assert clients.keys() == per_node.keys()
+    for pid, acc in per_node.items():
+        assert clients[pid] == pytest.approx(acc, abs=1e-6)
+    weighted = sum(per_node[p] * sizes[p] for p in per_node) / sum(sizes.values())
+    assert simulation.federated_accuracies(result)[-1] == pytest.approx(weighted, abs=1e-6)
+    assert list(result.evaluate_metrics_clientapp[2]["client-num-examples"]) == [sizes[p] for p in range(3)]
+
+
+def test_without_fraction_evaluate_there_is_no_federated_evaluation():
+    cfg = task.resolve_config({}, {})
+    assert float(cfg["fraction-evaluate"]) == 0.0
+    assert server_app.make_strategy(cfg, "krum").fraction_evaluate == 0.0
+    with pytest.raises(ValueError, match="fraction-evaluate > 0"):
+        simulation.client_accuracies(server_app.Result())

@@ -1,5 +1,7 @@
 """The ServerApp: Flower's own strategies, chosen by the run config, and the global
-model evaluated on the MNIST test set after every round.
+model evaluated on the MNIST test set after every round (central evaluation) and, with
+``fraction-evaluate > 0``, by the nodes on their own local test sets (federated evaluation:
+``Result.evaluate_metrics_clientapp``, aggregated by ``federated_metrics``).
 
 ``strategy`` names one strategy, or several separated by commas: then each runs in
 turn on the same federation, from the same initial model, and the clients (whose
@@ -10,7 +12,7 @@ each. One run instead of one per aggregator saves the simulation engine's start-
 from __future__ import annotations
 
 import torch
-from flwr.app import ArrayRecord, ConfigRecord, Context, MetricRecord
+from flwr.app import ArrayRecord, ConfigRecord, Context, MetricRecord, RecordDict
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg, FedMedian, FedProx, FedTrimmedAvg, Krum, Result
 
@@ -30,10 +32,31 @@ def strategy_names(cfg) -> list[str]:
     return names
 
 
+def federated_metrics(records: list[RecordDict], weighting_key: str) -> MetricRecord:
+    """The nodes' evaluation replies, aggregated: ``accuracy`` and ``loss`` averaged with weights
+    ``weighting_key`` (as Flower's default does), and each node's own values kept as lists
+    ordered by partition id (``client-partition-id``, ``client-accuracy``, ``client-loss``,
+    ``client-num-examples``), so the spread across nodes survives into Flower's Result."""
+    rows = sorted((next(iter(r.metric_records.values())) for r in records), key=lambda m: int(m["partition-id"]))
+    weights = [float(m[weighting_key]) for m in rows]
+    total = sum(weights)
+    return MetricRecord({
+        "accuracy": sum(w * float(m["accuracy"]) for w, m in zip(weights, rows, strict=True)) / total,
+        "loss": sum(w * float(m["loss"]) for w, m in zip(weights, rows, strict=True)) / total,
+        "client-partition-id": [int(m["partition-id"]) for m in rows],
+        "client-accuracy": [float(m["accuracy"]) for m in rows],
+        "client-loss": [float(m["loss"]) for m in rows],
+        "client-num-examples": [int(m[weighting_key]) for m in rows],
+    })
+
+
 def make_strategy(cfg, name: str) -> FedAvg:
     """Flower's strategy ``name``, set up from the run config: training ``fraction-train`` of
-    the nodes, no client-side evaluation."""
-    common = {"fraction_train": float(cfg["fraction-train"]), "fraction_evaluate": 0.0}
+    the nodes, and asking ``fraction-evaluate`` of them (0: none) to evaluate each round's
+    model on their local test sets."""
+    common = {"fraction_train": float(cfg["fraction-train"]),
+              "fraction_evaluate": float(cfg["fraction-evaluate"]),
+              "evaluate_metrics_aggr_fn": federated_metrics}
     if name == "fedavg":
         return FedAvg(**common)
     if name == "fedprox":

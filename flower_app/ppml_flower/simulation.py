@@ -43,3 +43,21 @@ def accuracies(result: Result) -> list[float]:
     """Test accuracy after rounds 1, 2, … (the ServerApp's central evaluation; round 0 dropped)."""
     metrics = result.evaluate_metrics_serverapp
     return [float(metrics[r]["accuracy"]) for r in sorted(metrics) if r >= 1]
+
+
+def federated_accuracies(result: Result) -> list[float]:
+    """Federated evaluation: the nodes' accuracy on their local test sets after rounds 1, 2, …,
+    averaged with weights ``num-examples`` (empty when ``fraction-evaluate`` was 0)."""
+    metrics = result.evaluate_metrics_clientapp
+    return [float(metrics[r]["accuracy"]) for r in sorted(metrics)]
+
+
+def client_accuracies(result: Result, server_round: int | None = None) -> dict[int, float]:
+    """Federated evaluation: ``{partition-id: accuracy on its local test set}`` for one round
+    (default the last); only the nodes sampled to evaluate appear."""
+    metrics = result.evaluate_metrics_clientapp
+    if not metrics:
+        raise ValueError("the result holds no federated evaluation: run with fraction-evaluate > 0.")
+    record = metrics[max(metrics) if server_round is None else server_round]
+    return dict(zip((int(p) for p in record["client-partition-id"]),
+                    (float(a) for a in record["client-accuracy"]), strict=True))

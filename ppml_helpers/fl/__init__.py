@@ -1,12 +1,12 @@
 """Federated learning from scratch: FedAvg, FedSGD, FedProx, update compression, and
-robust aggregation against malicious clients (``02_flower``).
+robust aggregation against malicious clients (sign-flip, ALIE, label flipping) (``02_flower``).
 
 ``ph.fl.fedavg`` averages state dicts, ``ph.fl.run_fedavg`` runs whole
 simulations. Introduced in ``01_federated_averaging``.
 """
 
 from .aggregate import check_states, fedavg, state_bytes
-from .attacks import flip_labels, sign_flip
+from .attacks import alie, alie_z_max, flip_labels, sign_flip
 from .client import (
     batch_plan,
     client_generator,
@@ -28,6 +28,8 @@ __all__ = [
     "NoCompression",
     "RoundRecord",
     "TopK",
+    "alie",
+    "alie_z_max",
     "available_cpus",
     "batch_plan",
     "check_states",
