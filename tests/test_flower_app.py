@@ -101,24 +101,31 @@ def test_the_first_num_malicious_nodes_attack():
         task.attack_of(0, 5, attack="sign-flip", num_malicious=6)
 
 
+def _small_round_one(num_nodes: int):
+    """SMALL's initial model, and round 1's honest states and sizes of ``num_nodes`` nodes."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SMALL["seed"])
+        start = MLP().state_dict()
+    states, sizes = [], []
+    for pid in range(num_nodes):
+        x, y = task.load_partition(pid, num_nodes, partitioner=SMALL["partitioner"], alpha=SMALL["alpha"],
+                                   train_examples=SMALL["train-examples"], seed=SMALL["seed"])
+        model = MLP()
+        model.load_state_dict(start)
+        states.append(task.train_client(model, x, y, local_epochs=SMALL["local-epochs"], batch_size=SMALL["batch-size"],
+                                        lr=SMALL["lr"], mu=0.0, seed=SMALL["seed"], server_round=1, partition_id=pid))
+        sizes.append(len(y))
+    return start, states, sizes
+
+
 def test_a_sign_flipping_node_enters_flowers_average_as_configured(monkeypatch):
     cfg = SMALL | {"attack": "sign-flip", "num-malicious": 1, "boost": 10.0, "strategy": "fedavg,fedmedian"}
     results = _simulate(monkeypatch, cfg)
     flower = results["fedavg"].arrays.to_torch_state_dict()
     median = results["fedmedian"].arrays.to_torch_state_dict()
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg["seed"])
-        start = MLP().state_dict()
-    states, sizes = [], []
-    for pid in range(3):
-        x, y = task.load_partition(pid, 3, partitioner="dirichlet", alpha=1.0, train_examples=600, seed=3)
-        model = MLP()
-        model.load_state_dict(start)
-        state = task.train_client(model, x, y, local_epochs=1, batch_size=10, lr=0.05, mu=0.0, seed=3,
-                                  server_round=1, partition_id=pid)
-        states.append(fl.sign_flip(start, state, boost=10.0) if pid == 0 else state)
-        sizes.append(len(y))
+    start, states, sizes = _small_round_one(3)
+    states[0] = fl.sign_flip(start, states[0], boost=10.0)
     expected = fl.fedavg(states, sizes)
     for key, value in expected.items():
         np.testing.assert_allclose(flower[key].numpy(), value.numpy(), atol=1e-5)
@@ -138,17 +145,7 @@ def test_alie_nodes_send_what_fl_alie_gives(monkeypatch):
     cfg = SMALL | {"attack": "alie", "num-malicious": 2, "strategy": "fedavg"}  # alie-z 0: the paper's z_max
     flower = _simulate(monkeypatch, cfg, num_supernodes=5)["fedavg"].arrays.to_torch_state_dict()
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg["seed"])
-        start = MLP().state_dict()
-    states, sizes = [], []
-    for pid in range(5):
-        x, y = task.load_partition(pid, 5, partitioner="dirichlet", alpha=1.0, train_examples=600, seed=3)
-        model = MLP()
-        model.load_state_dict(start)
-        states.append(task.train_client(model, x, y, local_epochs=1, batch_size=10, lr=0.05, mu=0.0, seed=3,
-                                        server_round=1, partition_id=pid))
-        sizes.append(len(y))
+    start, states, sizes = _small_round_one(5)
     # the two colluders pool their own honest updates; z_max for 5 nodes, 2 attackers
     attack = fl.alie(start, states[:2], num_clients=5, num_malicious=2)
     expected = fl.fedavg([attack, attack, *states[2:]], sizes)

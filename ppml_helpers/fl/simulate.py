@@ -188,6 +188,7 @@ def run_fedavg(
     from tqdm.auto import tqdm
 
     bar = tqdm(range(1, rounds + 1), desc="rounds", leave=False, disable=not progress)
+    val_reached = False  # the validation set has reached target_accuracy (stop_at_target waits for it)
     pool = None
     try:
         for rnd in bar:
@@ -233,8 +234,8 @@ def run_fedavg(
             bar.set_postfix(acc=f"{ev.accuracy:.4f}")
             if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
                 result.rounds_to_target = rnd
-            if stop_at_target and result.rounds_to_target is not None and (
-                    validation_set is None or result.first_round_reaching(target_accuracy, on="validation")):
+            val_reached = val_reached or (target_accuracy is not None and val is not None and val >= target_accuracy)
+            if stop_at_target and result.rounds_to_target is not None and (validation_set is None or val_reached):
                 break
     finally:
         if pool is not None:
