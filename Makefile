@@ -46,11 +46,11 @@ test: lint  ## ruff, notebooks/ in sync with solutions/, then pytest (units and 
 build: $(STAMP)  ## regenerate notebooks/ from solutions/
 	$(BIN)/ppml build
 
-course: $(STAMP)  ## execute every solution notebook in full mode; table of times and headlines
-	$(BIN)/ppml run
+course: $(STAMP)  ## execute every solution notebook in full mode; table of times and headlines; executed copies in runs/full (SAVE=dir to change)
+	$(BIN)/ppml run --save $(or $(SAVE),runs/full)
 
 fast-course: $(STAMP)
-	$(BIN)/ppml run --fast
+	$(BIN)/ppml run --fast --save $(or $(SAVE),runs/fast)
 
 data: $(STAMP)  ## prefetch every dataset into PPML_DATA_DIR (or the cache dir)
 	$(BIN)/ppml data download

@@ -91,6 +91,7 @@ def _run(args) -> int:
     results = run_notebooks(
         paths, fast=args.fast, timeout=args.timeout,
         progress=lambda p: print(f"running {p.name} ({mode} mode) ...", flush=True),
+        save_dir=args.save,
     )
     print(f"\n{'notebook':<32} {'wall time':>10}  headline")
     for r in results:
@@ -116,6 +117,8 @@ def main(argv=None) -> int:
     run.add_argument("--fast", action="store_true", help="fast mode (PPML_FAST=1)")
     run.add_argument("--timeout", type=int, default=None,
                      help="per-cell timeout in seconds (default: 300 in fast mode, 1800 in full)")
+    run.add_argument("--save", metavar="DIR", default=None,
+                     help="keep each executed notebook (with outputs) and its headline JSON in DIR")
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: solutions/*.ipynb)")
     args = parser.parse_args(argv)
     handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run}

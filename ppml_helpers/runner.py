@@ -162,11 +162,18 @@ def cell_errors(nb) -> list[tuple[int, str, str]]:
     return found
 
 
-def run_notebooks(paths, *, fast: bool, timeout: int | None = None, progress=None) -> list[RunResult]:
+def run_notebooks(
+    paths, *, fast: bool, timeout: int | None = None, progress=None, save_dir=None,
+) -> list[RunResult]:
     """Execute each notebook in turn; never stop at a failure, report it instead.
 
     ``timeout`` is per cell; ``None`` takes :func:`cell_timeout` of the mode.
+    ``save_dir``, if given, receives each executed copy (``<stem>.ipynb``, with its
+    outputs) and its headline at full precision (``<stem>.json``).
     """
+    if save_dir is not None:
+        save_dir = Path(save_dir)
+        save_dir.mkdir(parents=True, exist_ok=True)
     from nbclient.exceptions import CellExecutionError
 
     results = []
@@ -184,5 +191,15 @@ def run_notebooks(paths, *, fast: bool, timeout: int | None = None, progress=Non
                 error = f"{type(exc).__name__}: {exc}"
             seconds = time.perf_counter() - start
             headline = read_headlines(tmp).get(path.stem)
+            if save_dir is not None:
+                _save(save_dir, path.stem, nb, Path(tmp) / f"{path.stem}.json")
         results.append(RunResult(path, seconds, nb, headline, error))
     return results
+
+
+def _save(folder: Path, stem: str, nb, headline_json: Path) -> None:
+    """Keep one run's executed notebook and headline file in ``folder``."""
+    if nb is not None:
+        nbformat.write(nb, folder / f"{stem}.ipynb")
+    if headline_json.is_file():
+        (folder / f"{stem}.json").write_text(headline_json.read_text())

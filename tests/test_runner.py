@@ -3,6 +3,8 @@ fails fast with the notebook, the cell index and its first line."""
 
 from __future__ import annotations
 
+import json
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -64,3 +66,16 @@ def test_bad_timeout_is_refused_naming_it(tmp_path, bad):
     path = _write(tmp_path, new_code_cell("1"))
     with pytest.raises(ValueError, match=r"timeout must be a positive number of seconds, got"):
         execute_notebook(path, fast=True, timeout=bad)
+
+
+def test_run_notebooks_saves_the_executed_copy_and_the_full_headline(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    path = _write(src, new_code_cell(
+        "from ppml_helpers.report import headline\nprint('hello')\n"
+        "headline('03_saved', value=1 / 3)"), name="03_saved.ipynb")
+    [result] = run_notebooks([path], fast=True, timeout=60, save_dir=tmp_path / "out")
+    assert result.error is None
+    saved = nbformat.read(tmp_path / "out" / "03_saved.ipynb", as_version=4)
+    assert "hello" in saved.cells[0].outputs[0]["text"]
+    assert json.loads((tmp_path / "out" / "03_saved.json").read_text())["values"]["value"] == 1 / 3
