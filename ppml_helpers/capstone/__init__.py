@@ -12,15 +12,24 @@ from .data import (
     save_hospitals,
     split_hospitals,
 )
+from .noise import SharePlan, plan_shares
+from .training import CONFIGURATIONS, ConsortiumRun, TrustConfig, evaluate, train_consortium
 
 __all__ = [
+    "CONFIGURATIONS",
     "DEFAULT_CLASS_SHARES",
+    "ConsortiumRun",
     "Hospital",
+    "SharePlan",
+    "TrustConfig",
+    "evaluate",
     "feature_ranges",
     "load_hospital",
     "load_wdbc",
+    "plan_shares",
     "pooled",
     "preprocess",
     "save_hospitals",
     "split_hospitals",
+    "train_consortium",
 ]

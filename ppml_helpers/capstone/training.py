@@ -37,8 +37,11 @@ __all__ = [
     "TrustConfig",
     "clipped_gradients",
     "evaluate",
+    "gaussian_release",
     "per_patient_gradients",
+    "round_rng",
     "scores",
+    "skellam_release",
     "train_consortium",
 ]
 
@@ -65,6 +68,26 @@ def clipped_gradients(w: np.ndarray, x: np.ndarray, y: np.ndarray, clip: float) 
     g = per_patient_gradients(w, x, y)
     norms = np.linalg.norm(g, axis=1)
     return g * np.minimum(1.0, clip / np.maximum(norms, 1e-300))[:, None]
+
+
+def round_rng(seed: int, round_index: int, party: int) -> np.random.Generator:
+    """The generator of one party in one round: the same draws in-process and on Flower."""
+    return np.random.default_rng([seed, round_index, party])
+
+
+def gaussian_release(w, x, y, *, clip: float, noise_std: float, rng) -> np.ndarray:
+    """What a hospital sends in local DP, or its share in distributed DP on Flower: the sum of its
+    clipped per-patient gradients plus N(0, noise_std²) per coordinate."""
+    g = clipped_gradients(w, x, y, clip).sum(axis=0)
+    return g + rng.normal(0.0, noise_std, g.shape)
+
+
+def skellam_release(w, x, y, *, clip: float, scale: float, share_variance: float, rng) -> np.ndarray:
+    """A hospital's distributed-DP input (int64): each clipped gradient scaled by ``scale`` and
+    rounded at random, summed, plus a Skellam share of variance ``share_variance``."""
+    g = clipped_gradients(w, x, y, clip)
+    ints = randomized_round(scale * g, rng).sum(axis=0)
+    return ints + skellam_noise(rng, share_variance, ints.shape)
 
 
 def evaluate(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -209,7 +232,7 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
         :class:`ConsortiumRun`.
     """
     hospitals = _check_hospitals(hospitals)
-    rng = np.random.default_rng(check_seed(seed))
+    seed = check_seed(seed)
     n_h = len(hospitals)
     sizes = np.array([len(h.y_train) for h in hospitals])
     total = int(sizes.sum())
@@ -229,19 +252,23 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
     for r in range(config.rounds):
         if config.kind == "non_private":
             models = [_local_sgd(w, h.x_train, h.y_train, lr=config.lr, epochs=config.local_epochs,
-                                 batch_size=config.batch_size, rng=rng) for h in hospitals]
+                                 batch_size=config.batch_size, rng=round_rng(seed, r, k))
+                      for k, h in enumerate(hospitals)]
             w = np.average(models, axis=0, weights=sizes)
+        elif config.kind == "distributed":
+            ints = [skellam_release(w, h.x_train, h.y_train, clip=config.clip, scale=config.scale,
+                                    share_variance=run.shares.share_variance, rng=round_rng(seed, r, k))
+                    for k, h in enumerate(hospitals)]
+            total_int = np.sum(ints, axis=0) if sum_fn is None else np.asarray(sum_fn(ints))
+            w = w - config.lr * (total_int / config.scale) / total
         else:
-            sums = [clipped_gradients(w, h.x_train, h.y_train, config.clip) for h in hospitals]
-            if config.kind == "central":
-                noisy = sum(g.sum(axis=0) for g in sums) + rng.normal(0, run.noise_multiplier * config.clip, dim)
-            elif config.kind == "local":
-                noisy = sum(g.sum(axis=0) + rng.normal(0, run.noise_multiplier * config.clip, dim) for g in sums)
-            else:
-                ints = [randomized_round(config.scale * g, rng).sum(axis=0)
-                        + skellam_noise(rng, run.shares.share_variance, dim) for g in sums]
-                total_int = np.sum(ints, axis=0) if sum_fn is None else np.asarray(sum_fn(ints))
-                noisy = total_int / config.scale
+            std = run.noise_multiplier * config.clip
+            if config.kind == "local":
+                noisy = sum(gaussian_release(w, h.x_train, h.y_train, clip=config.clip, noise_std=std,
+                                             rng=round_rng(seed, r, k)) for k, h in enumerate(hospitals))
+            else:  # central: the curator sums the clipped gradients and adds the noise once
+                noisy = sum(clipped_gradients(w, h.x_train, h.y_train, config.clip).sum(axis=0) for h in hospitals)
+                noisy = noisy + round_rng(seed, r, n_h).normal(0, std, dim)
             w = w - config.lr * noisy / total
         if evaluate_on is not None or r == config.rounds - 1:
             run.history.append({"round": r + 1, **evaluate(w, x_eval, y_eval)})

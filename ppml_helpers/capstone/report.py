@@ -1,0 +1,292 @@
+"""The formal privacy analysis of a consortium run, generated from the run's own parameters and
+results as a Markdown document for the hospitals' IRBs.
+
+:func:`analyse` gathers the numbers (ε at δ by the accountant the mechanism needs, the same
+release through dp_accounting's PLD where that library has the mechanism, the hospital-level
+ε, group privacy for a patient at two hospitals, the price of the tuning runs, the audit, the
+utility); :func:`privacy_report` writes the document, ending with its parameters as JSON so
+that anyone can recompute the ε (the tests do, with dp_accounting).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import accounting as acc
+from .secure import safe_threshold
+
+__all__ = ["PrivacyAnalysis", "analyse", "parameters_of", "privacy_report", "write_report"]
+
+_TRUST = {
+    "central": ("A trusted curator receives every hospital's patients' clipped gradients in the clear and "
+                "adds the noise once. Every hospital must trust the curator with its patients' gradients; "
+                "only the released model is protected."),
+    "local": ("Each hospital adds the full noise to its own gradient sum before it leaves the premises. "
+              "Nobody is trusted: the coordinator, any coalition of hospitals and the public all see only "
+              "noised releases. The price is noise: the coordinator's sum holds √n times the noise of a "
+              "trusted curator."),
+    "distributed": ("Each hospital adds a share of integer noise to its rounded gradient sum; secure "
+                    "aggregation (Bonawitz et al.) lets the coordinator learn only the sum, which holds the "
+                    "full noise. The coordinator is not trusted with any hospital's update; the guarantee "
+                    "holds against it together with up to n_C colluding hospitals (who know their own "
+                    "noise) and with up to D hospitals dropping out (whose noise is missing)."),
+}
+
+
+@dataclass(frozen=True)
+class PrivacyAnalysis:
+    """Every number of the report, taken from a run (see :func:`analyse`)."""
+
+    kind: str
+    hospitals: int
+    patients: int
+    train_patients: int
+    dimension: int
+    epsilon_target: float
+    delta: float
+    rounds: int
+    sample_rate: float
+    clip: float
+    lr: float
+    epsilon: float
+    accountant: str
+    epsilon_pld: float | None
+    rho_zcdp: float | None
+    mu_gdp: float | None
+    noise_multiplier: float | None
+    skellam_variance: float | None
+    share_variance: float | None
+    scale: float | None
+    l2_sensitivity: float | None
+    l1_sensitivity: float | None
+    colluders: int
+    dropouts: int
+    threshold: int | None
+    hospital_epsilon: float
+    group_epsilon: float
+    group_delta: float
+    tuning_runs: int
+    epsilon_with_tuning: float
+    audit: dict | None = None
+    utility: dict = field(default_factory=dict)
+    secure_costs: dict | None = None
+
+
+def _pld_epsilon(sigma: float, rounds: int, delta: float) -> float:
+    import dp_accounting
+    from dp_accounting.pld import PLDAccountant
+
+    pld = PLDAccountant()
+    pld.compose(dp_accounting.GaussianDpEvent(sigma), rounds)
+    return float(pld.get_epsilon(delta))
+
+
+def analyse(run, hospitals, *, tuning_runs: int = 1, audit=None, utility: dict | None = None,
+            secure_costs: dict | None = None) -> PrivacyAnalysis:
+    """The numbers of ``run``'s privacy analysis.
+
+    Args:
+        run: a DP :class:`~ppml_helpers.capstone.training.ConsortiumRun`.
+        hospitals: the hospitals it trained on (their sizes; the patients are the unit).
+        tuning_runs: how many training runs on the private data chose its hyperparameters
+            (all count: RDP adds over them).
+        audit: ``(AuditResult, claimed, actual)`` from
+            :func:`~ppml_helpers.capstone.attacks.audit_round`, or None.
+        utility: e.g. ``{"test AUC": …, "non-private test AUC": …}``.
+        secure_costs: e.g. ``{"bytes per hospital per round": …, "seconds per round": …}``.
+    """
+    c = run.config
+    if c.kind == "non_private":
+        raise ValueError("a non-private run has no privacy guarantee to analyse: it releases the model "
+                         "with ε = ∞ for its patients.")
+    patients = sum(h.num_patients for h in hospitals)
+    train = sum(len(h.y_train) for h in hospitals)
+    largest = max(len(h.y_train) for h in hospitals)
+    if tuning_runs < 1:
+        raise ValueError(f"tuning_runs must be at least 1 (the final run). Got {tuning_runs!r}.")
+    dim = len(run.weights)
+    common = {"kind": c.kind, "hospitals": run.hospitals, "patients": patients, "train_patients": train,
+              "dimension": dim, "epsilon_target": c.epsilon, "delta": c.delta, "rounds": c.rounds,
+              "sample_rate": 1.0, "clip": c.clip, "lr": c.lr, "colluders": c.colluders,
+              "dropouts": c.dropouts, "tuning_runs": tuning_runs, "utility": dict(utility or {}),
+              "secure_costs": secure_costs}
+    if c.kind in ("central", "local"):
+        sigma = run.noise_multiplier
+        eps = acc.gaussian_epsilon(noise_multiplier=sigma, sample_rate=1.0, rounds=c.rounds, delta=c.delta)
+        tuned = acc.gaussian_epsilon(noise_multiplier=sigma, sample_rate=1.0, rounds=c.rounds * tuning_runs,
+                                     delta=c.delta)
+        # A hospital's whole release moves by up to (its patients) x C, against noise of std sigma*C.
+        hospital_eps = acc.hospital_level_epsilon(noise_std=sigma * c.clip, sensitivity=largest * c.clip,
+                                                  rounds=c.rounds, delta=c.delta)
+        details = {"accountant": "RDP of the Gaussian mechanism (the course's accountant; no sampling: "
+                                 "every patient's clipped gradient enters every round)",
+                   "epsilon_pld": _pld_epsilon(sigma, c.rounds, c.delta), "rho_zcdp": c.rounds / (2 * sigma**2),
+                   "mu_gdp": math.sqrt(c.rounds) / sigma, "noise_multiplier": sigma, "skellam_variance": None,
+                   "share_variance": None, "scale": None, "l2_sensitivity": None, "l1_sensitivity": None,
+                   "threshold": None}
+    else:
+        l2, l1 = run.sensitivities
+        mu = run.skellam_variance
+        kwargs = {"variance": mu, "l2_sensitivity": l2, "l1_sensitivity": l1, "sample_rate": 1.0, "delta": c.delta}
+        eps = acc.skellam_epsilon(rounds=c.rounds, **kwargs)
+        tuned = acc.skellam_epsilon(rounds=c.rounds * tuning_runs, **kwargs)
+        hospital_eps = acc.hospital_level_epsilon(noise_std=math.sqrt(mu), sensitivity=largest * (c.scale * c.clip
+                                                  + math.sqrt(dim)), rounds=c.rounds, delta=c.delta)
+        details = {"accountant": "RDP of the Skellam mechanism (Agarwal, Kairouz & Liu 2021, Theorem 3.5) on the "
+                                 "integer sum; no sampling",
+                   "epsilon_pld": None, "rho_zcdp": None, "mu_gdp": None, "noise_multiplier": math.sqrt(mu) / l2,
+                   "skellam_variance": mu, "share_variance": run.shares.share_variance, "scale": c.scale,
+                   "l2_sensitivity": l2, "l1_sensitivity": l1,
+                   "threshold": safe_threshold(run.hospitals, colluders=c.colluders, dropouts=c.dropouts)}
+    group_eps, group_delta = acc.group_privacy(eps, c.delta, 2)
+    audit_dict = None
+    if audit is not None:
+        result, claimed, actual = audit
+        audit_dict = {"epsilon_lb": result.epsilon_lb, "trials": result.trials, "claimed_one_round": claimed,
+                      "actual_one_round": actual}
+    return PrivacyAnalysis(**common, epsilon=eps, hospital_epsilon=hospital_eps, group_epsilon=group_eps,
+                           group_delta=group_delta, epsilon_with_tuning=tuned, audit=audit_dict, **details)
+
+
+def _f(x, digits: int = 4) -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, float):
+        return f"{x:.{digits}g}"
+    return str(x)
+
+
+def privacy_report(a: PrivacyAnalysis) -> str:
+    """The analysis as a Markdown document (claim, trust model, unit, mechanism, accounting,
+    numbers, secure aggregation, audit, utility, residual risks, a statement for the IRB, and
+    the parameters as JSON)."""
+    names = {"central": "central DP (trusted curator)", "local": "local DP (each hospital noises its own release)",
+             "distributed": "distributed DP (noise shares + secure aggregation)"}
+    lines = [f"# Formal privacy analysis: {names[a.kind]}", ""]
+    lines += ["## Claim", "",
+              f"The released model satisfies ({_f(a.epsilon)}, {a.delta:g})-differential privacy for every "
+              f"patient: adding or removing one patient's record at any one of the {a.hospitals} hospitals "
+              f"changes the probability of any outcome of the training by at most a factor e^{_f(a.epsilon)} "
+              f"(plus {a.delta:g}). δ = {a.delta:g} is far below 1/n = 1/{a.patients} = {1 / a.patients:.3g}. "
+              f"Counting the {a.tuning_runs} training runs that chose the hyperparameters on validation data, "
+              f"the consortium spent ε = {_f(a.epsilon_with_tuning)} in all. The guarantee covers the model "
+              "and every intermediate release of the training; it does not cover the per-hospital patient "
+              "counts (treated as public), the feature ranges used to scale the data (public domain knowledge), "
+              "the choice of the test set, or anything released outside this protocol.", ""]
+    lines += ["## Trust model", "", _TRUST[a.kind], ""]
+    if a.kind == "distributed":
+        lines += [f"Declared: up to n_C = {a.colluders} colluding hospital(s) and D = {a.dropouts} dropout(s). "
+                  f"Each hospital's noise share is sized so that the n − n_C − D = "
+                  f"{a.hospitals - a.colluders - a.dropouts} honest shares left in the worst case still carry the "
+                  "full variance.", ""]
+    lines += ["## Privacy unit and adjacency", "",
+              "The unit is the patient (add/remove adjacency on the union of the hospitals' datasets). "
+              "The hospitals hold disjoint patients, so the per-hospital releases compose in parallel: each "
+              "patient is in one hospital's data, and ε is not multiplied by the number of hospitals. "
+              f"A patient treated at two hospitals has two records: the group-privacy bound then gives "
+              f"({_f(a.group_epsilon)}, {_f(a.group_delta, 3)})-DP for that patient, unless the hospitals "
+              "deduplicate or bound each patient's total contribution. "
+              f"With the whole hospital as the unit, the same run gives ε = {_f(a.hospital_epsilon)}: "
+              "hospital-level DP with five silos is vacuous.", ""]
+    lines += ["## Mechanism and parameters", "", "| parameter | value |", "| --- | --- |",
+              f"| model | logistic regression, {a.dimension} parameters |",
+              f"| training patients | {a.train_patients} of {a.patients} (the rest: validation and test) |",
+              f"| rounds (one noised gradient step each) | {a.rounds} |",
+              f"| sample rate | {a.sample_rate:g} (every patient in every round) |",
+              f"| clipping norm C (per patient) | {a.clip:g} |",
+              f"| step size | {a.lr:g} |"]
+    if a.kind == "distributed":
+        lines += [f"| fixed-point scale s | {a.scale:g} |",
+                  f"| integer sensitivities Δ2, Δ1 | {_f(a.l2_sensitivity, 6)}, {_f(a.l1_sensitivity, 6)} |",
+                  f"| total Skellam variance μ (integer units) | {_f(a.skellam_variance, 6)} |",
+                  f"| noise std on the sum, in units of the gradients | {_f(math.sqrt(a.skellam_variance) / a.scale)} |",
+                  f"| each hospital's share | {_f(a.share_variance, 6)} |",
+                  f"| equivalent noise multiplier √μ / Δ2 | {_f(a.noise_multiplier)} |",
+                  f"| secure-aggregation threshold t | {a.threshold} of {a.hospitals} |"]
+    else:
+        lines += [f"| noise multiplier σ | {_f(a.noise_multiplier)} |",
+                  f"| noise std on the coordinator's sum | {_f(a.noise_multiplier * a.clip * (math.sqrt(a.hospitals) if a.kind == 'local' else 1))} |"]
+    lines += [""]
+    lines += ["## Accounting", "",
+              f"Accountant: {a.accountant}. Composition over the {a.rounds} rounds adds RDP; conversion to "
+              "(ε, δ) by Balle et al. 2020. Parallel composition over hospitals (disjoint patients). "
+              f"The {a.tuning_runs} tuning runs are counted by composing their RDP as well.", ""]
+    lines += ["## The numbers", "", "| quantity | value |", "| --- | --- |",
+              f"| ε at δ = {a.delta:g} (target {_f(a.epsilon_target)}) | {_f(a.epsilon)} |",
+              f"| ε with the tuning runs | {_f(a.epsilon_with_tuning)} |",
+              f"| ε by dp_accounting's PLD | {_f(a.epsilon_pld)} |",
+              f"| ρ-zCDP | {_f(a.rho_zcdp)} |",
+              f"| μ-GDP | {_f(a.mu_gdp)} |",
+              f"| patient at two hospitals (group of 2) | ({_f(a.group_epsilon)}, {_f(a.group_delta, 3)}) |",
+              f"| hospital-level ε | {_f(a.hospital_epsilon)} |", ""]
+    if a.kind == "distributed":
+        lines += ["dp_accounting has no Skellam mechanism, so there is no PLD figure; ρ-zCDP and μ-GDP are "
+                  "given for the Gaussian mechanisms only. The Skellam's RDP exceeds the Gaussian's at the "
+                  "same variance by a term in 1/μ², negligible at this μ.", ""]
+    lines += ["## What secure aggregation adds, and what it does not", ""]
+    if a.kind == "distributed":
+        lines += [f"It hides each hospital's release from the coordinator: with t = {a.threshold} of {a.hospitals}, "
+                  f"a coordinator that lies about dropouts together with {a.colluders} colluding hospital(s) "
+                  f"still learns only the sum, and the round survives {a.dropouts} dropout(s). It does not hide "
+                  "the sum, which is released by design and protected only by the noise in it; it does not "
+                  "protect against a coalition larger than declared (their noise shares come off and the "
+                  "guarantee weakens, as the audit shows); it does not check that a hospital added its noise "
+                  "or clipped its gradients (a malicious hospital can weaken everyone's guarantee).", ""]
+        if a.secure_costs:
+            lines += ["Measured cost: " + "; ".join(f"{k} {_f(v)}" for k, v in a.secure_costs.items()) + ".", ""]
+    else:
+        lines += ["This configuration does not use secure aggregation: "
+                  + ("the curator sees every hospital's clipped gradients." if a.kind == "central"
+                     else "the coordinator sees each hospital's noised release, which is DP on its own."), ""]
+    lines += ["## Empirical audit", ""]
+    if a.audit:
+        lines += [f"A canary patient whose clipped gradient is C on one coordinate, {a.audit['trials']:,} runs of one "
+                  f"round with it and {a.audit['trials']:,} without: ε lower bound {_f(a.audit['epsilon_lb'])} "
+                  f"(95 % Clopper–Pearson) against the {_f(a.audit['claimed_one_round'])} one round was calibrated to "
+                  f"({_f(a.audit['actual_one_round'])} with the noise actually present). An audit can refute a "
+                  "claim, never prove one.", ""]
+    else:
+        lines += ["No audit was run for this report.", ""]
+    lines += ["## Utility cost", ""]
+    lines += ([f"- {k}: {_f(v)}" for k, v in a.utility.items()] or ["(not measured)"]) + [""]
+    lines += ["## Residual risks", "",
+              "- The released model can still reveal population-level facts (that is its purpose) and attribute "
+              "inference about a patient from such facts is not prevented by DP.",
+              "- Hospitals are assumed to follow the protocol: to clip, to add their noise, to use fresh "
+              "randomness from a CSPRNG. The teaching runs use seeded generators.",
+              "- Floating-point and fixed-point implementation details: the in-process path adds integer "
+              "noise in the ring; a path that adds floating-point noise and then quantises (Flower's SecAgg+) "
+              "is covered only up to the quantisation.",
+              "- The feature ranges used for scaling come from the dataset's documentation.", ""]
+    where = ("Each patient's clipped gradient goes, without noise, to a trusted curator inside the consortium; "
+             "what the curator releases is" if a.kind == "central" else
+             "No patient record leaves its hospital. What leaves is")
+    lines += ["## For the IRB, in plain words", "",
+              f"{where} a noised summary from which, by mathematical proof, nobody can tell with confidence "
+              f"whether any single patient took part: the chance of any result changes by at most a factor of "
+              f"{math.exp(a.epsilon):.3g} (e^ε, ε = {_f(a.epsilon, 3)}) whether or not the patient's record is "
+              f"used, up to a probability of {a.delta:g}. This holds whoever sees the final model"
+              + (", and against the coordinator even if it colludes with "
+                 f"{a.colluders} hospital(s)." if a.kind == "distributed" else
+                 ", and whoever sees a hospital's release." if a.kind == "local" else
+                 "; it does not protect against the curator itself."), ""]
+    params = {k: v for k, v in asdict(a).items() if k not in ("utility", "audit", "secure_costs")}
+    lines += ["## Parameters (machine-readable)", "", "```json", json.dumps(params, indent=2), "```", ""]
+    return "\n".join(lines)
+
+
+def write_report(analysis: PrivacyAnalysis, path) -> Path:
+    """Write :func:`privacy_report` to ``path`` (a ``.md`` file); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(privacy_report(analysis), encoding="utf-8")
+    return path
+
+
+def parameters_of(report: str) -> dict:
+    """The JSON block at the end of a report (what the tests recompute ε from)."""
+    start = report.rindex("```json") + len("```json")
+    return json.loads(report[start:report.index("```", start)])
