@@ -62,8 +62,16 @@ from .nb07 import (
     check_ciphertexts_needed,
     check_expansion_factor,
 )
+from .nb08 import (
+    CONFIGURATION_SCENARIOS,
+    check_choose_configuration,
+    check_noise_share,
+    check_patient_epsilon,
+    check_smallest_threshold,
+)
 
 __all__ = [
+    "CONFIGURATION_SCENARIOS",
     "FAIL_MARK",
     "NOT_ATTEMPTED",
     "NOT_ATTEMPTED_MARK",
@@ -77,6 +85,7 @@ __all__ = [
     "check_attack_config",
     "check_batched_scores",
     "check_bytes_to_target",
+    "check_choose_configuration",
     "check_choose_parameters",
     "check_ciphertexts_needed",
     "check_client_bytes_sent",
@@ -97,12 +106,15 @@ __all__ = [
     "check_lowest_epsilon",
     "check_max_clients",
     "check_mean_sensitivity",
+    "check_noise_share",
     "check_noisy_average",
     "check_pairwise_mask",
+    "check_patient_epsilon",
     "check_poisson_batch",
     "check_recover_label",
     "check_server_view",
     "check_sign_flip",
+    "check_smallest_threshold",
     "check_steps_within_budget",
     "check_threat_models",
     "check_threshold_range",
