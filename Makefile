@@ -14,7 +14,7 @@ PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab lock test lint course fast-course data bench soak build federation flower-sim clean-venv
+.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,9 @@ soak: $(STAMP)  ## run the notebook tests PASSES (10) times; count kernel hangs 
 
 federation: $(STAMP)  ## TLS Flower federation on 127.0.0.1: SuperLink + SUPERNODES (3) SuperNodes run flower_app, per-round accuracy
 	$(BIN)/python flower_app/federation.py --supernodes $(SUPERNODES) $(FEDERATION_ARGS)
+
+capstone: $(STAMP)  ## notebook 08's consortium: TLS SuperLink + 5 hospital SuperNodes (own data-path each), SecAgg+, compared in-process
+	$(BIN)/python flower_app/federation.py --app capstone $(CAPSTONE_ARGS)
 
 flower-sim: $(STAMP)  ## flwr run flower_app on the simulation engine (SIM_SUPERNODES=10), then stop the SuperLink flwr left
 	$(BIN)/python flower_app/federation.py --simulation --supernodes $(SIM_SUPERNODES) $(FEDERATION_ARGS)

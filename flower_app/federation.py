@@ -55,6 +55,7 @@ from pathlib import Path
 import psutil
 
 APP_DIR = Path(__file__).resolve().parent
+CAPSTONE_DIR = APP_DIR / "capstone"  # notebook 08's app (`--app capstone`, `make capstone`)
 PROJECT_DIR = APP_DIR.parent
 FLWR_HOME = PROJECT_DIR / ".flwr"
 # "round 2: test accuracy 0.8622, …", or "[fedavg] round 2: …" when the ServerApp names its strategy
@@ -344,20 +345,26 @@ def parse_rounds(lines: Sequence[str]) -> dict[str, dict[int, float]]:
     return rounds
 
 
-def expected_rounds(run_config: str) -> int:
-    """``num-server-rounds`` after the ``--run-config`` overrides (pairs or a TOML file)."""
-    if run_config and Path(run_config).is_file():
-        overrides = tomllib.loads(Path(run_config).read_text())
-        if "num-server-rounds" in overrides:
-            return int(overrides["num-server-rounds"])
-    match = re.search(r"num-server-rounds\s*=\s*(\d+)", run_config)
-    if match:
-        return int(match.group(1))
-    if str(APP_DIR) not in sys.path:  # run as a script, flower_app/ is already there
-        sys.path.insert(0, str(APP_DIR))
-    from ppml_flower.task import default_config
+def app_config(app_dir: Path = APP_DIR) -> dict:
+    """The app's default run config: ``[tool.flwr.app.config]`` of its ``pyproject.toml``."""
+    return dict(tomllib.loads((Path(app_dir) / "pyproject.toml").read_text())["tool"]["flwr"]["app"]["config"])
 
-    return int(default_config()["num-server-rounds"])
+
+def run_config_of(run_config: str, app_dir: Path = APP_DIR) -> dict:
+    """The app's run config after the ``--run-config`` overrides (pairs or a TOML file)."""
+    config = app_config(app_dir)
+    if run_config and Path(run_config).is_file():
+        config.update(tomllib.loads(Path(run_config).read_text()))
+    elif run_config:
+        from flwr.common.config import parse_config_args
+
+        config.update(parse_config_args([run_config]))
+    return config
+
+
+def expected_rounds(run_config: str, app_dir: Path = APP_DIR) -> int:
+    """``num-server-rounds`` after the ``--run-config`` overrides (pairs or a TOML file)."""
+    return int(run_config_of(run_config, app_dir)["num-server-rounds"])
 
 
 def check_rounds(rounds: dict[str, dict[int, float]], expected: int, log_dir: Path) -> dict[str, dict[int, float]]:
@@ -378,14 +385,21 @@ def check_rounds(rounds: dict[str, dict[int, float]], expected: int, log_dir: Pa
 # ---------------------------------------------------------------- runs
 def run_federation(*, supernodes: int = 3, insecure: bool = False, run_config: str = "",
                    flwr_home: Path = FLWR_HOME, timeout: float = 900.0, out=None,
-                   federation: Federation | None = None) -> dict[str, dict[int, float]]:
+                   federation: Federation | None = None, app_dir: Path = APP_DIR,
+                   node_configs: Sequence[str] | None = None) -> dict[str, dict[int, float]]:
     """Start the federation, run the app once, stop everything; return ``{strategy: {round: accuracy}}``.
+
+    ``app_dir`` is the Flower app to run (notebook 02's by default); ``node_configs`` gives each
+    SuperNode its ``--node-config`` (default: ``partition-id=i num-partitions=n``).
 
     The run's output is echoed to ``out`` (default ``sys.stdout`` at call time).
     Raises ``RuntimeError`` when the run fails or does not report every round's accuracy.
     Pass ``federation`` (a ``Federation`` for ``flwr_home``) to see afterwards which pids were stopped.
     """
     _check_supernodes(supernodes)
+    if node_configs is not None and len(node_configs) != supernodes:
+        raise ValueError(f"node_configs must give one --node-config per SuperNode: {supernodes} needed, "
+                         f"got {len(node_configs)}.")
     log_dir = _log_dir(flwr_home)
     certs = None if insecure else make_certificates(flwr_home / "certificates")
     link_port, *node_ports = free_ports(1 + supernodes)
@@ -402,7 +416,7 @@ def run_federation(*, supernodes: int = 3, insecure: bool = False, run_config: s
         for i, port in enumerate(node_ports):
             fed.start(f"supernode-{i}", [
                 "flower-supernode", *tls_node, "--superlink", f"127.0.0.1:{link_port}",
-                "--node-config", f"partition-id={i} num-partitions={supernodes}",
+                "--node-config", node_configs[i] if node_configs else f"partition-id={i} num-partitions={supernodes}",
                 "--host", "127.0.0.1", "--port", str(port)])
         address = {"address": f"127.0.0.1:{link_port}"}
         address.update({"insecure": True} if certs is None else {"root-certificates": str(certs.ca)})
@@ -410,7 +424,7 @@ def run_federation(*, supernodes: int = 3, insecure: bool = False, run_config: s
         scheme = "plain HTTP (--insecure)" if certs is None else "TLS"
         print(f"SuperLink on 127.0.0.1:{link_port} ({scheme}), {supernodes} SuperNodes; "
               f"logs in {log_dir}", file=out, flush=True)
-        return _run_app(fed, connection, run_config, [], timeout=timeout, out=out)
+        return _run_app(fed, connection, run_config, [], timeout=timeout, out=out, app_dir=app_dir)
     finally:
         fed.stop()
 
@@ -439,6 +453,41 @@ def run_simulation(*, supernodes: int = 10, run_config: str = "", flwr_home: Pat
         fed.stop()
 
 
+#: Flower's and the in-process accuracies may differ by this much: one test patient of 116, whose
+#: score the quantisation of SecAgg+ could move across the threshold.
+CAPSTONE_TOLERANCE = 1 / 116 + 1e-9
+
+
+def run_capstone(*, insecure: bool = False, run_config: str = "", flwr_home: Path = FLWR_HOME,
+                 timeout: float = 900.0, out=None, federation: Federation | None = None) -> dict[int, tuple[float, float]]:
+    """Notebook 08's consortium as a federation: the hospitals' files are written to
+    ``flwr_home/capstone-data``, five SuperNodes each get one (node config ``data-path``), the app
+    in ``flower_app/capstone`` runs with TLS; then the same configuration runs in-process with the
+    same noise draws. Returns ``{round: (Flower accuracy, in-process accuracy)}``; raises
+    ``RuntimeError`` when they differ by more than :data:`CAPSTONE_TOLERANCE`."""
+    from ppml_helpers import capstone as cap
+    from ppml_helpers.capstone.training import TrustConfig, train_consortium
+
+    hospitals = cap.split_hospitals(seed=0)
+    paths = cap.save_hospitals(hospitals, flwr_home / "capstone-data")
+    node_configs = [f'partition-id={i} data-path="{p}"' for i, p in enumerate(paths)]
+    rounds = run_federation(supernodes=len(paths), insecure=insecure, run_config=run_config, flwr_home=flwr_home,
+                            timeout=timeout, out=out, federation=federation, app_dir=CAPSTONE_DIR,
+                            node_configs=node_configs)
+    cfg = run_config_of(run_config, CAPSTONE_DIR)
+    config = TrustConfig("distributed", epsilon=float(cfg["epsilon"]), delta=float(cfg["delta"]),
+                         rounds=int(cfg["num-server-rounds"]), lr=float(cfg["lr"]), clip=float(cfg["clip"]),
+                         colluders=int(cfg["colluders"]), dropouts=int(cfg["dropouts"]), noise="gaussian")
+    reference = train_consortium(hospitals, config, seed=int(cfg["seed"]), evaluate_on="test").history
+    [flower] = rounds.values()
+    both = {r: (flower[r], reference[r - 1]["accuracy"]) for r in flower}
+    worst = max(abs(a - b) for a, b in both.values())
+    if worst > CAPSTONE_TOLERANCE:
+        raise RuntimeError(f"Flower's accuracies differ from the in-process run's by up to {worst:.4f}, more than "
+                           f"one test patient ({CAPSTONE_TOLERANCE:.4f}): {both}")
+    return both
+
+
 def _check_supernodes(supernodes: int) -> None:
     # Flower's strategies sample at least min_train_nodes=2 of min_available_nodes=2: with one
     # node the ServerApp would wait for a second one until the timeout.
@@ -453,8 +502,8 @@ def _log_dir(flwr_home: Path) -> Path:
 
 
 def _run_app(fed: Federation, connection: str, run_config: str, extra: list[str], *,
-             timeout: float, out) -> dict[str, dict[int, float]]:
-    command = ["flwr", "run", str(APP_DIR), connection, "--stream", *extra]
+             timeout: float, out, app_dir: Path = APP_DIR) -> dict[str, dict[int, float]]:
+    command = ["flwr", "run", str(app_dir), connection, "--stream", *extra]
     if run_config:
         command += ["--run-config", run_config]
     lines = _stream(fed, command, timeout=timeout, out=out)
@@ -468,7 +517,7 @@ def _run_app(fed: Federation, connection: str, run_config: str, extra: list[str]
         status = run_status(fed, connection, run_ids[-1])
     if status != "finished:completed":
         raise RuntimeError(f"run {run_ids[-1]} ended {status!r}; see the logs in {fed.log_dir}.")
-    return check_rounds(parse_rounds(lines), expected_rounds(run_config), fed.log_dir)
+    return check_rounds(parse_rounds(lines), expected_rounds(run_config, app_dir), fed.log_dir)
 
 
 def run_status(fed: Federation, connection: str, run_id: str) -> str:
@@ -518,6 +567,9 @@ def print_table(rounds: dict[str, dict[int, float]], out=None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", choices=("fedavg", "capstone"), default="fedavg",
+                        help="notebook 02's FedAvg app (default) or notebook 08's hospital consortium "
+                             "(5 SuperNodes, each with its own data-path)")
     parser.add_argument("--supernodes", type=int, default=None,
                         help="SuperNodes to start (default 3; 10 simulated ones with --simulation)")
     parser.add_argument("--insecure", action="store_true", help="plain HTTP instead of TLS")
@@ -537,7 +589,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.simulation and args.insecure:
         parser.error("--insecure is for the federation; the simulation engine's SuperLink is local")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the processes
+    if args.app == "capstone" and (args.simulation or args.supernodes not in (None, 5)):
+        parser.error("--app capstone runs the five hospitals as a federation (no --simulation, no --supernodes)")
     try:
+        if args.app == "capstone":
+            both = run_capstone(insecure=args.insecure, run_config=args.run_config, flwr_home=flwr_home,
+                                timeout=args.timeout)
+            print("\nround  Flower (SecAgg+)  in-process")
+            for r, (a, b) in sorted(both.items()):
+                print(f"{r:>5}  {a:>16.4f}  {b:>10.4f}")
+            print(f"every round within {CAPSTONE_TOLERANCE:.4f} (one test patient of 116)")
+            return 0
         if args.simulation:
             rounds = run_simulation(supernodes=args.supernodes or 10, run_config=args.run_config,
                                     flwr_home=flwr_home, timeout=args.timeout)

@@ -35,6 +35,7 @@ REQUIRED_IMPORTS = (
     ("cryptography", "cryptography"),
     ("numpy", "numpy"),
     ("scipy", "scipy"),
+    ("sklearn", "scikit-learn"),
     ("pandas", "pandas"),
     ("matplotlib", "matplotlib"),
     ("seaborn", "seaborn"),

@@ -169,7 +169,8 @@ def run_notebooks(
 
     ``timeout`` is per cell; ``None`` takes :func:`cell_timeout` of the mode.
     ``save_dir``, if given, receives each executed copy (``<stem>.ipynb``, with its
-    outputs) and its headline at full precision (``<stem>.json``).
+    outputs), its headline at full precision (``<stem>.json``) and any other file the
+    notebook wrote to its report dir (``PPML_REPORT_DIR``).
     """
     if save_dir is not None:
         save_dir = Path(save_dir)
@@ -192,14 +193,16 @@ def run_notebooks(
             seconds = time.perf_counter() - start
             headline = read_headlines(tmp).get(path.stem)
             if save_dir is not None:
-                _save(save_dir, path.stem, nb, Path(tmp) / f"{path.stem}.json")
+                _save(save_dir, path.stem, nb, Path(tmp))
         results.append(RunResult(path, seconds, nb, headline, error))
     return results
 
 
-def _save(folder: Path, stem: str, nb, headline_json: Path) -> None:
-    """Keep one run's executed notebook and headline file in ``folder``."""
+def _save(folder: Path, stem: str, nb, report_dir: Path) -> None:
+    """Keep one run's executed notebook and what it wrote to its report dir (its headline JSON,
+    and e.g. notebook 08's privacy report) in ``folder``."""
     if nb is not None:
         nbformat.write(nb, folder / f"{stem}.ipynb")
-    if headline_json.is_file():
-        (folder / f"{stem}.json").write_text(headline_json.read_text())
+    for written in sorted(report_dir.iterdir()):
+        if written.is_file():
+            (folder / written.name).write_bytes(written.read_bytes())

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ppml_helpers import capstone as cap
+from ppml_helpers.capstone import accounting as acc
 from ppml_helpers.capstone.attacks import audit_round, invert_linear, membership_inference
 from ppml_helpers.capstone.report import analyse, parameters_of, privacy_report, write_report
 from ppml_helpers.capstone.secure import safe_threshold, secure_sum
@@ -92,14 +93,14 @@ def _dp_accounting_rdp(sigma: float, rounds: int, delta: float) -> float:
     import dp_accounting
     from dp_accounting.rdp import RdpAccountant
 
-    accountant = RdpAccountant()
+    accountant = RdpAccountant(list(acc.GAUSSIAN_ORDERS))
     accountant.compose(dp_accounting.GaussianDpEvent(sigma), rounds)
     return accountant.get_epsilon(delta)
 
 
 @pytest.mark.parametrize("kind", ["central", "local"])
 def test_reported_epsilon_is_dp_accountings_within_one_percent(runs, hospitals, kind):
-    report = privacy_report(analyse(runs[kind], hospitals, tuning_runs=4))
+    report = privacy_report(analyse(runs[kind], hospitals, tuning=[runs[kind].config] * 3))
     p = parameters_of(report)
     theirs = _dp_accounting_rdp(p["noise_multiplier"], p["rounds"], p["delta"])
     assert p["epsilon"] == pytest.approx(theirs, rel=0.01)
@@ -119,13 +120,16 @@ def test_reported_skellam_epsilon_is_within_one_percent_of_the_gaussian_of_its_v
 
 def test_report_has_every_section_and_is_written(runs, hospitals, tmp_path):
     audit = audit_round(runs["distributed"], trials=2000, seed=0)
-    analysis = analyse(runs["distributed"], hospitals, tuning_runs=3, audit=audit, utility={"test AUC": 0.99})
+    analysis = analyse(runs["distributed"], hospitals, tuning=[runs["distributed"].config.with_(epsilon=1.0)],
+                       audit=audit, utility={"test AUC": 0.99})
     text = privacy_report(analysis)
     for heading in ("Claim", "Trust model", "Privacy unit and adjacency", "Mechanism and parameters", "Accounting",
                     "The numbers", "What secure aggregation adds", "Empirical audit", "Utility cost",
                     "Residual risks", "For the IRB, in plain words", "Parameters (machine-readable)"):
         assert f"## {heading}" in text
     assert "hospital-level DP with five silos is vacuous" in text
+    assert "every one of the 2 training runs" in text
+    assert analysis.epsilon < analysis.epsilon_with_tuning < analysis.epsilon + 1.0 + 0.5  # ε = 3 and a run at ε = 1
     assert write_report(analysis, tmp_path / "privacy.md").read_text(encoding="utf-8") == text
 
 

@@ -412,3 +412,32 @@ def test_stop_local_superlink_stops_only_the_one_of_its_flwr_home(tmp_path, monk
     finally:
         for proc in (ours, other):
             federation.stop_processes([proc, *proc.children(recursive=True)] if proc.poll() is None else [])
+
+
+def test_the_capstone_app_runs_as_a_tls_federation_of_five_hospitals(flwr_home):
+    """`make capstone` with 2 rounds: SuperLink + 5 SuperNodes, each reading only its own file."""
+    watcher = Watcher(flwr_home)
+    fed = federation.Federation(flwr_home, flwr_home / "federation-logs")
+    both = federation.run_capstone(run_config="num-server-rounds=2", flwr_home=flwr_home, timeout=300,
+                                   out=watcher, federation=fed)
+    assert set(both) == {1, 2}
+    assert all(abs(a - b) <= federation.CAPSTONE_TOLERANCE for a, b in both.values())
+    assert all(a > 0.5 for a, _ in both.values())
+    names = watcher.names()
+    assert names.count("flower-supernode") == 5, names
+    paths = sorted((flwr_home / "capstone-data").glob("hospital_*.npz"))
+    assert len(paths) == 5
+    superlink_and_nodes = fed.processes[:6]
+    assert _still_running(superlink_and_nodes) == []
+    assert _processes_of(flwr_home) == []
+
+
+def test_capstone_expected_rounds_come_from_its_own_app():
+    app = federation.app_config(federation.CAPSTONE_DIR)
+    assert federation.expected_rounds("", federation.CAPSTONE_DIR) == app["num-server-rounds"]
+    assert federation.run_config_of("epsilon=1.5 num-server-rounds=4", federation.CAPSTONE_DIR)["epsilon"] == 1.5
+
+
+def test_node_configs_must_match_the_supernodes(tmp_path):
+    with pytest.raises(ValueError, match="one --node-config per SuperNode: 3 needed, got 2"):
+        federation.run_federation(supernodes=3, node_configs=["a=1", "b=2"], flwr_home=tmp_path / "flwr")

@@ -26,10 +26,11 @@ import math
 import numpy as np
 from scipy import special
 
-from ..dp import RDPAccountant, rdp_subsampled_gaussian, rdp_to_epsilon
+from ..dp import DEFAULT_ORDERS, RDPAccountant, rdp_subsampled_gaussian, rdp_to_epsilon
 from ..dp._validate import check_delta, check_epsilon, check_sample_rate
 
 __all__ = [
+    "GAUSSIAN_ORDERS",
     "INTEGER_ORDERS",
     "calibrate_gaussian",
     "calibrate_skellam",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: Orders for the Skellam accounting: Zhu & Wang's bound needs integers.
 INTEGER_ORDERS = (*range(2, 129), 160, 192, 256)
+#: Orders for the Gaussian: Opacus's defaults (1.1 … 63) and larger ones, which small ε needs
+#: (the conversion's log(1/δ)/(α − 1) term alone exceeds ε = 0.2 at α ≤ 63 and δ = 1e-5).
+GAUSSIAN_ORDERS = (*DEFAULT_ORDERS, *range(64, 257, 8))
 
 
 def _positive(value, name: str) -> float:
@@ -135,7 +139,7 @@ def skellam_epsilon(*, variance: float, l2_sensitivity: float, l1_sensitivity: f
 
 def gaussian_epsilon(*, noise_multiplier: float, sample_rate: float, rounds: int, delta: float) -> float:
     """ε at δ of ``rounds`` Poisson-subsampled Gaussian steps: the course's RDP accountant."""
-    acc = RDPAccountant()
+    acc = RDPAccountant(GAUSSIAN_ORDERS)
     acc.step(noise_multiplier=_positive(noise_multiplier, "noise_multiplier"),
              sample_rate=sample_rate, steps=_count(rounds, "rounds"))
     return acc.get_epsilon(delta=delta)
@@ -187,7 +191,7 @@ def hospital_level_epsilon(*, noise_std: float, sensitivity: float, rounds: int,
     """
     std, sens = _positive(noise_std, "noise_std"), _positive(sensitivity, "sensitivity")
     z = std / sens
-    orders = np.asarray(RDPAccountant().orders)
+    orders = np.asarray(GAUSSIAN_ORDERS)
     rdp = rdp_subsampled_gaussian(noise_multiplier=z, sample_rate=1.0, steps=_count(rounds, "rounds"),
                                   orders=orders)
     return rdp_to_epsilon(orders=orders, rdp=rdp, delta=delta)[0]

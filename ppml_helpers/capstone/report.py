@@ -15,8 +15,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..dp import rdp_to_epsilon
 from . import accounting as acc
 from .secure import safe_threshold
+from .training import config_rdp
 
 __all__ = ["PrivacyAnalysis", "analyse", "parameters_of", "privacy_report", "write_report"]
 
@@ -84,15 +86,16 @@ def _pld_epsilon(sigma: float, rounds: int, delta: float) -> float:
     return float(pld.get_epsilon(delta))
 
 
-def analyse(run, hospitals, *, tuning_runs: int = 1, audit=None, utility: dict | None = None,
+def analyse(run, hospitals, *, tuning=(), audit=None, utility: dict | None = None,
             secure_costs: dict | None = None) -> PrivacyAnalysis:
     """The numbers of ``run``'s privacy analysis.
 
     Args:
         run: a DP :class:`~ppml_helpers.capstone.training.ConsortiumRun`.
         hospitals: the hospitals it trained on (their sizes; the patients are the unit).
-        tuning_runs: how many training runs on the private data chose its hyperparameters
-            (all count: RDP adds over them).
+        tuning: the :class:`~ppml_helpers.capstone.training.TrustConfig` of every training run on
+            the private data that the search behind ``run``'s hyperparameters made; their RDP
+            is added to the final run's (the search spends privacy too).
         audit: ``(AuditResult, claimed, actual)`` from
             :func:`~ppml_helpers.capstone.attacks.audit_round`, or None.
         utility: e.g. ``{"test AUC": …, "non-private test AUC": …}``.
@@ -105,19 +108,19 @@ def analyse(run, hospitals, *, tuning_runs: int = 1, audit=None, utility: dict |
     patients = sum(h.num_patients for h in hospitals)
     train = sum(len(h.y_train) for h in hospitals)
     largest = max(len(h.y_train) for h in hospitals)
-    if tuning_runs < 1:
-        raise ValueError(f"tuning_runs must be at least 1 (the final run). Got {tuning_runs!r}.")
+    tuning = list(tuning)
+    total_rdp = sum((config_rdp(t, num_patients=patients, dim=len(run.weights)) for t in tuning),
+                    config_rdp(c, num_patients=patients, dim=len(run.weights)))
+    tuned = rdp_to_epsilon(orders=acc.INTEGER_ORDERS, rdp=total_rdp, delta=c.delta)[0]
     dim = len(run.weights)
     common = {"kind": c.kind, "hospitals": run.hospitals, "patients": patients, "train_patients": train,
               "dimension": dim, "epsilon_target": c.epsilon, "delta": c.delta, "rounds": c.rounds,
               "sample_rate": 1.0, "clip": c.clip, "lr": c.lr, "colluders": c.colluders,
-              "dropouts": c.dropouts, "tuning_runs": tuning_runs, "utility": dict(utility or {}),
+              "dropouts": c.dropouts, "tuning_runs": len(tuning) + 1, "utility": dict(utility or {}),
               "secure_costs": secure_costs}
-    if c.kind in ("central", "local"):
+    if c.kind in ("central", "local") or c.noise == "gaussian":
         sigma = run.noise_multiplier
         eps = acc.gaussian_epsilon(noise_multiplier=sigma, sample_rate=1.0, rounds=c.rounds, delta=c.delta)
-        tuned = acc.gaussian_epsilon(noise_multiplier=sigma, sample_rate=1.0, rounds=c.rounds * tuning_runs,
-                                     delta=c.delta)
         # A hospital's whole release moves by up to (its patients) x C, against noise of std sigma*C.
         hospital_eps = acc.hospital_level_epsilon(noise_std=sigma * c.clip, sensitivity=largest * c.clip,
                                                   rounds=c.rounds, delta=c.delta)
@@ -125,14 +128,15 @@ def analyse(run, hospitals, *, tuning_runs: int = 1, audit=None, utility: dict |
                                  "every patient's clipped gradient enters every round)",
                    "epsilon_pld": _pld_epsilon(sigma, c.rounds, c.delta), "rho_zcdp": c.rounds / (2 * sigma**2),
                    "mu_gdp": math.sqrt(c.rounds) / sigma, "noise_multiplier": sigma, "skellam_variance": None,
-                   "share_variance": None, "scale": None, "l2_sensitivity": None, "l1_sensitivity": None,
-                   "threshold": None}
+                   "share_variance": run.shares.share_variance if run.shares else None, "scale": None,
+                   "l2_sensitivity": None, "l1_sensitivity": None,
+                   "threshold": safe_threshold(run.hospitals, colluders=c.colluders, dropouts=c.dropouts)
+                   if c.kind == "distributed" else None}
     else:
         l2, l1 = run.sensitivities
         mu = run.skellam_variance
         kwargs = {"variance": mu, "l2_sensitivity": l2, "l1_sensitivity": l1, "sample_rate": 1.0, "delta": c.delta}
         eps = acc.skellam_epsilon(rounds=c.rounds, **kwargs)
-        tuned = acc.skellam_epsilon(rounds=c.rounds * tuning_runs, **kwargs)
         hospital_eps = acc.hospital_level_epsilon(noise_std=math.sqrt(mu), sensitivity=largest * (c.scale * c.clip
                                                   + math.sqrt(dim)), rounds=c.rounds, delta=c.delta)
         details = {"accountant": "RDP of the Skellam mechanism (Agarwal, Kairouz & Liu 2021, Theorem 3.5) on the "
@@ -171,8 +175,9 @@ def privacy_report(a: PrivacyAnalysis) -> str:
               f"patient: adding or removing one patient's record at any one of the {a.hospitals} hospitals "
               f"changes the probability of any outcome of the training by at most a factor e^{_f(a.epsilon)} "
               f"(plus {a.delta:g}). δ = {a.delta:g} is far below 1/n = 1/{a.patients} = {1 / a.patients:.3g}. "
-              f"Counting the {a.tuning_runs} training runs that chose the hyperparameters on validation data, "
-              f"the consortium spent ε = {_f(a.epsilon_with_tuning)} in all. The guarantee covers the model "
+              f"Counting every one of the {a.tuning_runs} training runs (the search that chose the "
+              f"hyperparameters on validation data, and the final run), the consortium spent "
+              f"ε = {_f(a.epsilon_with_tuning)} in all. The guarantee covers the model "
               "and every intermediate release of the training; it does not cover the per-hospital patient "
               "counts (treated as public), the feature ranges used to scale the data (public domain knowledge), "
               "the choice of the test set, or anything released outside this protocol.", ""]
@@ -198,7 +203,7 @@ def privacy_report(a: PrivacyAnalysis) -> str:
               f"| sample rate | {a.sample_rate:g} (every patient in every round) |",
               f"| clipping norm C (per patient) | {a.clip:g} |",
               f"| step size | {a.lr:g} |"]
-    if a.kind == "distributed":
+    if a.skellam_variance is not None:
         lines += [f"| fixed-point scale s | {a.scale:g} |",
                   f"| integer sensitivities Δ2, Δ1 | {_f(a.l2_sensitivity, 6)}, {_f(a.l1_sensitivity, 6)} |",
                   f"| total Skellam variance μ (integer units) | {_f(a.skellam_variance, 6)} |",
@@ -208,12 +213,16 @@ def privacy_report(a: PrivacyAnalysis) -> str:
                   f"| secure-aggregation threshold t | {a.threshold} of {a.hospitals} |"]
     else:
         lines += [f"| noise multiplier σ | {_f(a.noise_multiplier)} |",
-                  f"| noise std on the coordinator's sum | {_f(a.noise_multiplier * a.clip * (math.sqrt(a.hospitals) if a.kind == 'local' else 1))} |"]
+                  f"| noise std on the coordinator's sum{' (what the declared colluders cannot remove)' if a.kind == 'distributed' else ''} | {_f(a.noise_multiplier * a.clip * (math.sqrt(a.hospitals) if a.kind == 'local' else 1))} |"]
+        if a.kind == "distributed":
+            lines += [f"| each hospital's Gaussian share (variance, units of C²) | {_f(a.share_variance, 6)} |",
+                      f"| secure-aggregation threshold t | {a.threshold} of {a.hospitals} |"]
     lines += [""]
     lines += ["## Accounting", "",
               f"Accountant: {a.accountant}. Composition over the {a.rounds} rounds adds RDP; conversion to "
               "(ε, δ) by Balle et al. 2020. Parallel composition over hospitals (disjoint patients). "
-              f"The {a.tuning_runs} tuning runs are counted by composing their RDP as well.", ""]
+              f"The search's runs ({a.tuning_runs - 1}, each with its own ε and rounds) are counted by adding "
+              "their RDP curves to the final run's, at integer orders.", ""]
     lines += ["## The numbers", "", "| quantity | value |", "| --- | --- |",
               f"| ε at δ = {a.delta:g} (target {_f(a.epsilon_target)}) | {_f(a.epsilon)} |",
               f"| ε with the tuning runs | {_f(a.epsilon_with_tuning)} |",
@@ -222,7 +231,7 @@ def privacy_report(a: PrivacyAnalysis) -> str:
               f"| μ-GDP | {_f(a.mu_gdp)} |",
               f"| patient at two hospitals (group of 2) | ({_f(a.group_epsilon)}, {_f(a.group_delta, 3)}) |",
               f"| hospital-level ε | {_f(a.hospital_epsilon)} |", ""]
-    if a.kind == "distributed":
+    if a.skellam_variance is not None:
         lines += ["dp_accounting has no Skellam mechanism, so there is no PLD figure; ρ-zCDP and μ-GDP are "
                   "given for the Gaussian mechanisms only. The Skellam's RDP exceeds the Gaussian's at the "
                   "same variance by a term in 1/μ², negligible at this μ.", ""]
@@ -235,6 +244,12 @@ def privacy_report(a: PrivacyAnalysis) -> str:
                   "protect against a coalition larger than declared (their noise shares come off and the "
                   "guarantee weakens, as the audit shows); it does not check that a hospital added its noise "
                   "or clipped its gradients (a malicious hospital can weaken everyone's guarantee).", ""]
+        if a.skellam_variance is None:
+            lines += ["The noise shares here are floating-point Gaussians and the secure aggregation (Flower's "
+                      "SecAgg+) quantises each hospital's noised vector before summing: the proof covers the "
+                      "real-valued sum, and the quantisation error (bounded by the number of hospitals times "
+                      "one quantisation step per coordinate) is outside it. The in-process path with integer "
+                      "Skellam noise inside the ring has no such gap.", ""]
         if a.secure_costs:
             lines += ["Measured cost: " + "; ".join(f"{k} {_f(v)}" for k, v in a.secure_costs.items()) + ".", ""]
     else:
@@ -260,7 +275,9 @@ def privacy_report(a: PrivacyAnalysis) -> str:
               "- Floating-point and fixed-point implementation details: the in-process path adds integer "
               "noise in the ring; a path that adds floating-point noise and then quantises (Flower's SecAgg+) "
               "is covered only up to the quantisation.",
-              "- The feature ranges used for scaling come from the dataset's documentation.", ""]
+              "- The feature ranges used for scaling come from the dataset's documentation.",
+              "- Validation patients enter only through which candidate the search picked (a few bits, not "
+              "covered by ε); test patients only through the accuracy reported to the consortium.", ""]
     where = ("Each patient's clipped gradient goes, without noise, to a trusted curator inside the consortium; "
              "what the curator releases is" if a.kind == "central" else
              "No patient record leaves its hospital. What leaves is")

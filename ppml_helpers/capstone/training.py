@@ -36,6 +36,7 @@ __all__ = [
     "ConsortiumRun",
     "TrustConfig",
     "clipped_gradients",
+    "config_rdp",
     "evaluate",
     "gaussian_release",
     "per_patient_gradients",
@@ -115,6 +116,9 @@ class TrustConfig:
         dropouts: D, hospitals that may drop out before sending (same).
         scale: s, the fixed-point scale of the integer encoding (distributed DP).
         local_epochs, batch_size: local work of ``non_private``.
+        noise: distributed DP's noise: ``"skellam"`` (integers added inside the ring, the
+            in-process path) or ``"gaussian"`` (float shares, what the Flower app adds before
+            Flower's SecAgg+ quantises: the guarantee then covers the real-valued sum only).
     """
 
     kind: str
@@ -128,6 +132,7 @@ class TrustConfig:
     scale: float = 2.0**12
     local_epochs: int = 1
     batch_size: int = 16
+    noise: str = "skellam"
 
     def __post_init__(self):
         if self.kind not in CONFIGURATIONS:
@@ -147,6 +152,8 @@ class TrustConfig:
         acc._count(self.local_epochs, "local_epochs")
         acc._count(self.batch_size, "batch_size")
         acc._positive(self.scale, "scale")
+        if self.noise not in ("skellam", "gaussian"):
+            raise ValueError(f"noise must be 'skellam' or 'gaussian'. Got {self.noise!r}.")
 
     def with_(self, **changes) -> TrustConfig:
         return replace(self, **changes)
@@ -176,6 +183,8 @@ class ConsortiumRun:
             return self.noise_multiplier * c.clip
         if c.kind == "local":
             return self.noise_multiplier * c.clip * math.sqrt(self.hospitals)
+        if c.noise == "gaussian":
+            return math.sqrt(self.shares.share_variance * self.hospitals) * c.clip
         return math.sqrt(self.shares.share_variance * self.hospitals) / c.scale
 
 
@@ -192,7 +201,7 @@ def _check_hospitals(hospitals) -> list:
 def _calibrate(config: TrustConfig, num_patients: int, dim: int) -> dict:
     """The noise that makes ``config`` spend exactly its ε over its rounds (sample rate 1)."""
     delta = acc.check_delta_for(config.delta, num_patients)
-    if config.kind in ("central", "local"):
+    if config.kind in ("central", "local") or config.noise == "gaussian":
         sigma = acc.calibrate_gaussian(target_epsilon=config.epsilon, sample_rate=1.0,
                                        rounds=config.rounds, delta=delta)
         eps = acc.gaussian_epsilon(noise_multiplier=sigma, sample_rate=1.0, rounds=config.rounds, delta=delta)
@@ -203,6 +212,20 @@ def _calibrate(config: TrustConfig, num_patients: int, dim: int) -> dict:
     eps = acc.skellam_epsilon(variance=mu, l2_sensitivity=l2, l1_sensitivity=l1, sample_rate=1.0,
                               rounds=config.rounds, delta=delta)
     return {"skellam_variance": mu, "sensitivities": (l2, l1), "epsilon_spent": eps}
+
+
+def config_rdp(config: TrustConfig, *, num_patients: int, dim: int, orders=acc.INTEGER_ORDERS) -> np.ndarray:
+    """The RDP curve (at integer ``orders``) of one training run under ``config``: what a run
+    spends, for composing several runs (a hyperparameter search) with the final one."""
+    if config.kind == "non_private":
+        raise ValueError("a non-private run has no finite RDP: it cannot be composed into a DP guarantee.")
+    noise = _calibrate(config, num_patients, dim)
+    alphas = np.asarray(orders, dtype=np.float64)
+    if "noise_multiplier" in noise:
+        return config.rounds * alphas / (2 * noise["noise_multiplier"] ** 2)
+    l2, l1 = noise["sensitivities"]
+    return config.rounds * acc.skellam_rdp(orders, variance=noise["skellam_variance"], l2_sensitivity=l2,
+                                           l1_sensitivity=l1)
 
 
 def _local_sgd(w, x, y, *, lr: float, epochs: int, batch_size: int, rng) -> np.ndarray:
@@ -242,8 +265,9 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
     if config.kind != "non_private":
         for key, value in _calibrate(config, sum(h.num_patients for h in hospitals), dim).items():
             setattr(run, key, value)
-    if config.kind == "distributed":
-        run.shares = plan_shares(run.skellam_variance, hospitals=n_h, colluders=config.colluders,
+    if config.kind == "distributed":  # Gaussian shares: variance in units of C², of the noise multiplier
+        total_variance = run.noise_multiplier**2 if config.noise == "gaussian" else run.skellam_variance
+        run.shares = plan_shares(total_variance, hospitals=n_h, colluders=config.colluders,
                                  dropouts=config.dropouts)
     run.bytes_per_round = n_h * dim * 8
     eval_split = evaluate_on or "val"
@@ -255,6 +279,11 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
                                  batch_size=config.batch_size, rng=round_rng(seed, r, k))
                       for k, h in enumerate(hospitals)]
             w = np.average(models, axis=0, weights=sizes)
+        elif config.kind == "distributed" and config.noise == "gaussian":
+            std = math.sqrt(run.shares.share_variance) * config.clip
+            noisy = sum(gaussian_release(w, h.x_train, h.y_train, clip=config.clip, noise_std=std,
+                                         rng=round_rng(seed, r, k)) for k, h in enumerate(hospitals))
+            w = w - config.lr * noisy / total
         elif config.kind == "distributed":
             ints = [skellam_release(w, h.x_train, h.y_train, clip=config.clip, scale=config.scale,
                                     share_variance=run.shares.share_variance, rng=round_rng(seed, r, k))

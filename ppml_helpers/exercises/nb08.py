@@ -1,7 +1,7 @@
 """Self-checks for ``08_capstone_hospitals``.
 
-References: :func:`ppml_helpers.capstone.plan_shares` (8.1),
-:func:`ppml_helpers.capstone.accounting.gaussian_epsilon` (8.2),
+References: :func:`ppml_helpers.capstone.accounting.gaussian_epsilon` (8.1),
+:func:`ppml_helpers.capstone.plan_shares` (8.2),
 :func:`ppml_helpers.capstone.secure.safe_threshold` (8.3) and the trust rules of
 :data:`CONFIGURATION_SCENARIOS` (8.4).
 """
@@ -32,7 +32,7 @@ def _number(x) -> float | None:
     return float(x)
 
 
-# ---------------------------------------------------------------- 8.1
+# ---------------------------------------------------------------- 8.2
 
 _SHARE_CASES = [(300.0, 5, 1, 1), (100.0, 5, 0, 0), (90.0, 10, 3, 1), (12.0, 4, 0, 2), (7.0, 3, 1, 1)]
 
@@ -42,7 +42,7 @@ def check_noise_share(noise_share) -> CheckResult:
     """Check ``noise_share(total_variance, hospitals, colluders, dropouts)``: the variance each
     hospital adds so that the noise the coordinator cannot remove is still ``total_variance``
     when ``colluders`` hospitals subtract their own and ``dropouts`` never send theirs."""
-    ex = "8.1"
+    ex = "8.2"
     for total, n, c, d in _SHARE_CASES:
         want = plan_shares(total, hospitals=n, colluders=c, dropouts=d).share_variance
         raw = call_learner(ex, noise_share, total, n, c, d)
@@ -68,7 +68,7 @@ def check_noise_share(noise_share) -> CheckResult:
     return passed(ex, "the noise share per hospital in five settings.")
 
 
-# ---------------------------------------------------------------- 8.2
+# ---------------------------------------------------------------- 8.1
 
 _EPS_CASES = [(10.0, 100, 1e-5, 5), (3.0, 20, 1e-6, 5), (30.0, 200, 1e-5, 3), (1.5, 1, 1e-5, 8)]
 
@@ -78,7 +78,7 @@ def check_patient_epsilon(patient_epsilon) -> CheckResult:
     """Check ``patient_epsilon(sigma, rounds, delta, hospitals)``: ε at δ for one patient after
     ``rounds`` rounds in which every hospital releases its clipped gradient sum plus
     N(0, σ²C²) (no sampling); RDP composition and the Balle et al. conversion, within 1 %."""
-    ex = "8.2"
+    ex = "8.1"
     for sigma, rounds, delta, n in _EPS_CASES:
         want = gaussian_epsilon(noise_multiplier=sigma, sample_rate=1.0, rounds=rounds, delta=delta)
         raw = call_learner(ex, patient_epsilon, sigma, rounds, delta, n)
