@@ -470,14 +470,17 @@ def run_capstone(*, insecure: bool = False, run_config: str = "", flwr_home: Pat
 
     hospitals = cap.split_hospitals(seed=0)
     paths = cap.save_hospitals(hospitals, flwr_home / "capstone-data")
-    node_configs = [f'partition-id={i} data-path="{p}"' for i, p in enumerate(paths)]
+    cfg = run_config_of(run_config, CAPSTONE_DIR)
+    # noise-seed: teaching only, so that the in-process run can draw the same noise; a deployed
+    # hospital leaves it out and draws from the OS's entropy.
+    node_configs = [f'partition-id={i} data-path="{p}" noise-seed={int(cfg["seed"])}' for i, p in enumerate(paths)]
     rounds = run_federation(supernodes=len(paths), insecure=insecure, run_config=run_config, flwr_home=flwr_home,
                             timeout=timeout, out=out, federation=federation, app_dir=CAPSTONE_DIR,
                             node_configs=node_configs)
-    cfg = run_config_of(run_config, CAPSTONE_DIR)
     config = TrustConfig("distributed", epsilon=float(cfg["epsilon"]), delta=float(cfg["delta"]),
                          rounds=int(cfg["num-server-rounds"]), lr=float(cfg["lr"]), clip=float(cfg["clip"]),
-                         colluders=int(cfg["colluders"]), dropouts=int(cfg["dropouts"]), noise="gaussian")
+                         colluders=int(cfg["colluders"]), dropouts=int(cfg["dropouts"]), noise="gaussian",
+                         declared_patients=int(cfg["declared-patients"]))
     reference = train_consortium(hospitals, config, seed=int(cfg["seed"]), evaluate_on="test").history
     [flower] = rounds.values()
     both = {r: (flower[r], reference[r - 1]["accuracy"]) for r in flower}

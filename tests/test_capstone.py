@@ -62,13 +62,19 @@ def test_each_split_is_stratified_roughly(hospitals):
         assert abs(h.y_train.mean() - h.malignant_share) < 0.06
 
 
-def test_feature_ranges_are_the_data_extremes_to_the_printed_digits():
+def test_published_ranges_are_the_data_extremes_and_ours_are_wider_round_numbers():
     from sklearn.datasets import load_breast_cancer
 
     raw = load_breast_cancer().data
-    ranges = cap.feature_ranges()
-    np.testing.assert_allclose(ranges[:, 0], raw.min(axis=0), rtol=5e-3, atol=5e-4)
-    np.testing.assert_allclose(ranges[:, 1], raw.max(axis=0), rtol=5e-3, atol=5e-4)
+    published = cap.published_ranges()
+    np.testing.assert_allclose(published[:, 0], raw.min(axis=0), rtol=5e-3, atol=5e-4)
+    np.testing.assert_allclose(published[:, 1], raw.max(axis=0), rtol=5e-3, atol=5e-4)
+    ours = cap.feature_ranges()
+    assert (ours[:, 0] <= raw.min(axis=0)).all() and (ours[:, 1] >= raw.max(axis=0)).all()
+    for j in range(30):  # no range end is a patient's value (0, the floor of a measure, aside)
+        assert ours[j, 1] not in raw[:, j] and (ours[j, 0] == 0 or ours[j, 0] not in raw[:, j])
+    assert ours[0].tolist() == [6, 30] and ours[3].tolist() == [100, 3000]
+    assert ours[4].tolist() == pytest.approx([0.05, 0.2])
 
 
 def test_preprocessing_is_per_patient_and_bounded():

@@ -14,7 +14,7 @@ from ppml_helpers import capstone as cap
 from ppml_helpers.capstone import accounting as acc
 from ppml_helpers.capstone.attacks import audit_round, invert_linear, membership_inference
 from ppml_helpers.capstone.report import analyse, parameters_of, privacy_report, write_report
-from ppml_helpers.capstone.secure import safe_threshold, secure_sum
+from ppml_helpers.capstone.secure import plan_threshold, secure_sum
 from ppml_helpers.capstone.training import TrustConfig, per_patient_gradients, train_consortium
 
 
@@ -33,10 +33,20 @@ def runs(hospitals):
 # --- secure aggregation ---------------------------------------------------------------------
 
 
-def test_threshold_for_five_hospitals_one_colluder_one_dropout_is_four():
-    assert safe_threshold(5, colluders=1, dropouts=1) == 4
+def test_the_plans_threshold_is_n_minus_d_when_the_colluder_rule_allows_it():
+    assert plan_threshold(5, colluders=1, dropouts=1) == 4
+    assert plan_threshold(5, colluders=0, dropouts=1) == 4  # not 3: the plan allows one missing share only
+    assert plan_threshold(10, colluders=2, dropouts=1) == 9
     with pytest.raises(ValueError, match=r"no threshold works for n=5 hospitals, colluders=2, dropouts=2"):
-        safe_threshold(5, colluders=2, dropouts=2)
+        plan_threshold(5, colluders=2, dropouts=2)
+
+
+def test_secure_sum_refuses_more_dropouts_than_the_plan():
+    x = np.arange(5 * 3).reshape(5, 3)
+    from ppml_helpers.secagg import DropoutError
+
+    with pytest.raises(DropoutError):
+        secure_sum(x, colluders=0, dropouts_tolerated=1, dropouts={3: 2, 4: 2}, seed=0)
 
 
 def test_secure_sum_is_exact_and_a_dropout_takes_its_input_out():
@@ -70,11 +80,16 @@ def test_one_patients_gradient_gives_the_patient_back(hospitals):
 def test_the_audit_stays_below_an_honest_claim_and_catches_too_many_colluders(hospitals):
     one_round = train_consortium(hospitals, TrustConfig("distributed", epsilon=1.0, rounds=1), seed=0,
                                  evaluate_on=None)
-    honest, claimed, actual = audit_round(one_round, colluding=1, trials=50_000, seed=0)
-    assert honest.epsilon_lb <= actual <= claimed
-    broken, claimed, actual = audit_round(one_round, colluding=4, trials=200_000, seed=0)
-    assert actual > 1.5 * claimed  # 4 colluders remove 4 of 5 shares; the plan allowed for 1
+    honest, claimed, actual = audit_round(one_round, trials=50_000, seed=0)  # the plan's worst case
+    assert actual == pytest.approx(claimed) and honest.epsilon_lb <= claimed
+    broken, claimed, actual = audit_round(one_round, colluding=3, trials=200_000, seed=0)
+    assert actual > 1.5 * claimed  # 3 colluders and a dropout leave 1 of 5 shares; the plan allowed for 3
     assert broken.epsilon_lb > claimed  # and the audit refutes the claim
+    with pytest.raises(ValueError, match="colluding=4 and dropped=1 leave no honest share"):
+        audit_round(one_round, colluding=4, seed=0)
+    gaussian = train_consortium(hospitals, TrustConfig("distributed", epsilon=1.0, rounds=1, noise="gaussian"), seed=0)
+    with pytest.raises(ValueError, match="noise='gaussian'"):
+        audit_round(gaussian, seed=0)
 
 
 def test_membership_inference_pools_its_targets(hospitals):
@@ -128,7 +143,7 @@ def test_report_has_every_section_and_is_written(runs, hospitals, tmp_path):
                     "Residual risks", "For the IRB, in plain words", "Parameters (machine-readable)"):
         assert f"## {heading}" in text
     assert "hospital-level DP with five silos is vacuous" in text
-    assert "every one of the 2 training runs" in text
+    assert "counts all 2 training runs" in text
     assert analysis.epsilon < analysis.epsilon_with_tuning < analysis.epsilon + 1.0 + 0.5  # ε = 3 and a run at ε = 1
     assert write_report(analysis, tmp_path / "privacy.md").read_text(encoding="utf-8") == text
 

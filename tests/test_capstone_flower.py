@@ -36,19 +36,25 @@ def test_share_std_is_the_calibrated_sigma_over_the_honest_shares():
         share_std({**cfg, "delta": 0.01}, 5)
 
 
-def test_a_hospital_sends_its_noised_sum_and_its_size(hospitals):
+def test_a_hospital_pins_its_privacy_parameters_over_the_coordinators():
+    from ppml_helpers.capstone.flower import _cfg
+
+    cfg = _cfg({"epsilon": 50.0, "lr": 2.0}, {"epsilon": 1.0, "partition-id": 3, "lr": 9.0})
+    assert cfg["epsilon"] == 1.0 and cfg["lr"] == 2.0  # epsilon is pinnable, lr is not
+
+
+def test_a_hospital_sends_its_noised_sum_and_no_count(hospitals):
     h = hospitals[2]
     w = np.full(31, 0.05)
-    vector = hospital_vector(w, h, DEFAULT_RUN_CONFIG, server_round=3, party=2, noise_std=4.0)
+    vector = hospital_vector(w, h, DEFAULT_RUN_CONFIG, rng=round_rng(0, 2, 2), noise_std=4.0)
     expected = gaussian_release(w, h.x_train, h.y_train, clip=1.0, noise_std=4.0, rng=round_rng(0, 2, 2))
-    np.testing.assert_array_equal(vector[:-1], expected)
-    assert vector[-1] == len(h.y_train)
+    np.testing.assert_array_equal(vector, expected)
 
 
 def test_a_value_outside_secaggs_range_is_refused_not_clipped(hospitals):
     with pytest.raises(ValueError, match=r"hospital_0: a coordinate of .* exceeds SecAgg\+'s clipping range 5"):
-        hospital_vector(np.zeros(31), hospitals[0], {**DEFAULT_RUN_CONFIG, "clipping-range": 5.0}, server_round=1,
-                        party=0, noise_std=1.0)
+        hospital_vector(np.zeros(31), hospitals[0], {**DEFAULT_RUN_CONFIG, "clipping-range": 5.0},
+                        rng=round_rng(0, 0, 0), noise_std=1.0)
 
 
 def test_unknown_run_config_keys_are_refused(tmp_path):
@@ -70,5 +76,5 @@ def test_flower_with_secaggplus_matches_the_in_process_run(hospitals, tmp_path):
     assert [r for r, _, _ in seen] == [1, 2, 3]
     for (_, accuracy, _), row in zip(seen, reference.history, strict=True):
         assert abs(accuracy - row["accuracy"]) <= 1 / 116 + 1e-9
-    # SecAgg+ quantises each value to 2048/2^22 and the sum is divided by 341 patients: the models agree to ~1e-5
+    # SecAgg+ quantises each value to 2048/2^22 and the sum is divided by 300: the models agree to ~1e-5
     assert np.abs(seen[-1][2] - reference.weights).max() < 1e-4

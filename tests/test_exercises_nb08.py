@@ -44,18 +44,18 @@ def patient_epsilon_per_round_then_sum(sigma, rounds, delta, hospitals):
 # --- 8.3 ---------------------------------------------------------------------------------
 
 
-def smallest_threshold_right(n, colluders, dropouts):
+def plan_threshold_right(n, colluders, dropouts):
+    t = n - dropouts
+    return t if 2 * t > n + colluders else None
+
+
+def plan_threshold_smallest_safe(n, colluders, dropouts):  # safe against colluders, too low for the plan
     t = (n + colluders) // 2 + 1
     return t if n - t >= dropouts else None
 
 
-def smallest_threshold_no_colluders(n, colluders, dropouts):
-    t = n // 2 + 1
-    return t if n - t >= dropouts else None
-
-
-def smallest_threshold_never_none(n, colluders, dropouts):
-    return (n + colluders) // 2 + 1
+def plan_threshold_never_none(n, colluders, dropouts):
+    return n - dropouts
 
 
 # --- 8.4 ---------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def choose_ignores_threshold(facts):
 CASES = [
     (nb08.check_noise_share, noise_share_right, noise_share_every_share_counted),
     (nb08.check_patient_epsilon, patient_epsilon_right, patient_epsilon_sequential),
-    (nb08.check_smallest_threshold, smallest_threshold_right, smallest_threshold_no_colluders),
+    (nb08.check_plan_threshold, plan_threshold_right, plan_threshold_smallest_safe),
     (nb08.check_choose_configuration, choose_right, choose_always_local),
 ]
 test_right_passes_wrong_fails_with_a_hint, test_unsolved_is_not_attempted = contract_tests(CASES)
@@ -89,8 +89,8 @@ test_right_passes_wrong_fails_with_a_hint, test_unsolved_is_not_attempted = cont
     (nb08.check_noise_share, noise_share_colluders_only, "both"),
     (nb08.check_patient_epsilon, patient_epsilon_sequential, "parallel"),
     (nb08.check_patient_epsilon, patient_epsilon_per_round_then_sum, "RDP"),
-    (nb08.check_smallest_threshold, smallest_threshold_no_colluders, "both of the lying"),
-    (nb08.check_smallest_threshold, smallest_threshold_never_none, "return None"),
+    (nb08.check_plan_threshold, plan_threshold_smallest_safe, "noise shares with them"),
+    (nb08.check_plan_threshold, plan_threshold_never_none, "return None"),
     (nb08.check_choose_configuration, choose_always_local, "one noise draw"),
     (nb08.check_choose_configuration, choose_ignores_threshold, "threshold"),
 ])

@@ -96,6 +96,16 @@ HEADLINE_CHECKS = {
         and v["aggregation_ciphertexts_per_client"] > 1  # chunked
         and v["aggregation_expansion_factor"] > 1
     ),
+    "08_capstone_hospitals": lambda v: (
+        v["secure_rounds_identical"]  # the Bonawitz protocol sums the noised integers exactly
+        and v["audit_honest_eps_lb"] < v["audit_honest_claimed"]  # the honest round is not refuted
+        and v["audit_broken_refuted"]  # four colluders remove too much noise: refuted
+        and v["hospital_level_epsilon"] > 100  # hospital-level DP with five silos is vacuous
+        and v["central_eps_0.25_accuracy"] > v["local_eps_0.25_accuracy"]  # √5 times the noise costs
+        and v["flower_max_accuracy_gap"] <= 1 / 116 + 1e-9  # Flower's SecAgg+ run = in-process, to one patient
+        and v["report_epsilon"] <= v["pick_epsilon"] * (1 + 1e-6) < v["report_epsilon_with_tuning"]
+        and (v["fast"] or v["seeds"] >= 5)  # the issue's >= 5 seeds, full mode
+    ),
 }
 REQUIRED_MARKDOWN = ("learning objectives", "common mistakes", "interview questions", "references")
 

@@ -9,6 +9,7 @@ from .data import (
     load_wdbc,
     pooled,
     preprocess,
+    published_ranges,
     save_hospitals,
     split_hospitals,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "plan_shares",
     "pooled",
     "preprocess",
+    "published_ranges",
     "save_hospitals",
     "split_hospitals",
     "train_consortium",

@@ -23,6 +23,7 @@ from ..mia.audit import AuditResult
 from ..mia.metrics import RocMetrics
 from . import accounting as acc
 from .data import Hospital
+from .noise import randomized_round, skellam_noise
 from .training import TrustConfig, scores, train_consortium
 
 __all__ = ["MembershipResult", "audit_round", "invert_linear", "membership_inference"]
@@ -97,30 +98,48 @@ def membership_inference(hospitals, config: TrustConfig, *, models: int = 32, ta
                             int((~masks[:targets]).sum()))
 
 
-def audit_round(run, *, colluding: int = 0, trials: int = 20_000, seed: int) -> tuple[AuditResult, float, float]:
-    """Audit one round of a distributed-DP run with a canary patient whose clipped gradient is C
-    on one coordinate; the coordinator removes the noise of ``colluding`` hospitals.
+def audit_round(run, *, colluding: int | None = None, dropped: int | None = None, trials: int = 200_000,
+                seed: int) -> tuple[AuditResult, float, float]:
+    """Audit one round of a distributed-DP run: a canary patient whose clipped gradient is C on one
+    coordinate, the coordinate's sum built from the hospitals' real Skellam shares, ``dropped``
+    of them missing and ``colluding`` subtracted by the coordinator.
+
+    The defaults are the plan's worst case (n_C colluders, D dropouts), where the remaining
+    noise is exactly the variance the round was calibrated for.
 
     Returns ``(audit, claimed, actual)``: the audit's result (ε lower bound at the run's δ),
-    the ε one round was calibrated to (the plan's colluders) and the ε it really has with
-    ``colluding`` colluders (less noise when they exceed the plan).
+    the ε of one round under the plan, and the ε with the noise actually left.
+
+    Raises:
+        ValueError: a run that is not distributed DP with Skellam noise, or a ``colluding`` /
+            ``dropped`` count that leaves no honest share (each named with its value).
     """
     c = run.config
-    if c.kind != "distributed":
-        raise ValueError(f"audit_round audits distributed DP; this run is {c.kind!r}.")
+    if c.kind != "distributed" or c.noise != "skellam":
+        raise ValueError(f"audit_round audits distributed DP with Skellam noise; this run has kind={c.kind!r}, "
+                         f"noise={c.noise!r}.")
+    colluding = c.colluders if colluding is None else colluding
+    dropped = c.dropouts if dropped is None else dropped
+    for name, value in (("colluding", colluding), ("dropped", dropped)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer. Got {value!r}.")
+    honest = run.hospitals - colluding - dropped
+    if honest < 1:
+        raise ValueError(f"colluding={colluding} and dropped={dropped} leave no honest share of {run.hospitals}: "
+                         "the coordinator would see the canary without noise (ε = ∞).")
     l2, l1 = run.sensitivities
-    canary = round(c.scale * c.clip)  # an integer already: rounding leaves it as it is
-    left = run.shares.noise_left(included=run.hospitals, colluding=colluding)
-    planned = run.shares.noise_left(included=run.hospitals - c.dropouts, colluding=c.colluders)
+    canary = c.scale * c.clip
+    share = run.shares.share_variance
 
     def eps(variance):
         return acc.skellam_epsilon(variance=variance, l2_sensitivity=l2, l1_sensitivity=l1, sample_rate=1.0,
                                    rounds=1, delta=c.delta)
 
     def mechanism(with_canary, runs, rng):
-        half = left / 2
-        noise = rng.poisson(half, runs) - rng.poisson(half, runs)
-        return (noise + (canary if with_canary else 0)).astype(np.float64)
+        total = sum(skellam_noise(rng, share, runs) for _ in range(honest))  # colluders' and dropouts' are gone
+        if with_canary:
+            total = total + randomized_round(np.full(runs, canary), rng)
+        return total.astype(np.float64)
 
     audit = audit_mechanism(mechanism, trials=trials, delta=c.delta, seed=seed)
-    return audit, eps(planned), eps(left)
+    return audit, eps(run.skellam_variance), eps(honest * share)

@@ -8,14 +8,16 @@ features, not images: a model on 31 parameters trains in milliseconds on a lapto
 notebook can afford five seeds, three privacy levels, four trust configurations and the
 attacks. The label here is 1 for malignant (the finding to detect), the reverse of sklearn's.
 
-Preprocessing uses no statistic of the patients: each feature goes through ``log1p`` and is
-mapped onto [−1, 1] with the per-feature range that the dataset's documentation publishes
-(clipped there). A scaler fitted on the data (mean and standard deviation) would make every
-patient's features depend on every other patient, so one record could move all gradients and
-the DP analysis would not hold; a per-record transform with public constants keeps the
-sensitivity of one patient to one gradient. (The published ranges were measured on these same
-569 patients; we treat them as the public domain knowledge a deployment would take from
-clinical references, and the privacy report says so.)
+Preprocessing uses no statistic of the training run: each feature goes through ``log1p`` and
+is mapped onto [−1, 1] with a fixed per-feature range (clipped there). A scaler fitted on the
+data (mean and standard deviation) would make every patient's features depend on every other
+patient, so one record could move all gradients and the DP analysis would not hold; a
+per-record transform with fixed constants keeps the sensitivity of one patient to one
+gradient. The ranges are the published minimum rounded *down* and maximum rounded *up* to one
+significant digit: the dataset's documentation publishes each feature's exact minimum and
+maximum, which are values of real (outlier) patients, so we widen them to round numbers a
+clinician could state without looking at these patients; the privacy report says where they
+come from.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "load_wdbc",
     "pooled",
     "preprocess",
+    "published_ranges",
     "save_hospitals",
     "split_hospitals",
 ]
@@ -83,8 +86,8 @@ class Hospital:
                 f"test={len(self.y_test)}, malignant={self.malignant_share:.0%})")
 
 
-def feature_ranges() -> np.ndarray:
-    """The (min, max) of each of the 30 features, read from the dataset's own documentation.
+def published_ranges() -> np.ndarray:
+    """The exact (min, max) of each of the 30 features, read from the dataset's documentation.
 
     Parsed from the "Summary Statistics" table of ``load_breast_cancer().DESCR``, so the
     numbers are the ones scikit-learn ships, in the order of ``feature_names``.
@@ -98,6 +101,24 @@ def feature_ranges() -> np.ndarray:
         raise RuntimeError(f"expected {bunch.data.shape[1]} feature ranges in the dataset's "
                            f"description, found {len(rows)}: scikit-learn changed its DESCR.")
     return np.array([[float(lo), float(hi)] for _, lo, hi in rows])
+
+
+def _round(x: float, up: bool) -> float:
+    """``x`` rounded up (or down) to one significant digit: 28.11 -> 30, 6.981 -> 6, 0 -> 0."""
+    if x == 0:
+        return 0.0
+    step = 10.0 ** np.floor(np.log10(x))
+    return float((np.ceil if up else np.floor)(round(x / step, 9)) * step)
+
+
+def feature_ranges() -> np.ndarray:
+    """The fixed range of each feature used by :func:`preprocess`: the published minimum rounded
+    down and maximum rounded up to one significant digit (radius [6, 30], area [100, 3000]), so
+    that no range end is a patient's exact value (0, the floor of a measure, aside)."""
+    # Half a unit of the table's last decimal first: it prints three decimals, so its minimum can sit
+    # just above the real one (0.001 printed for 0.000895).
+    return np.array([[_round(max(lo - 5e-4, 0.0), up=False), _round(hi + 5e-4, up=True)]
+                     for lo, hi in published_ranges()])
 
 
 def preprocess(x, ranges=None) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..dp import rdp_to_epsilon
 from . import accounting as acc
-from .secure import safe_threshold
+from .secure import plan_threshold
 from .training import config_rdp
 
 __all__ = ["PrivacyAnalysis", "analyse", "parameters_of", "privacy_report", "write_report"]
@@ -75,6 +75,8 @@ class PrivacyAnalysis:
     audit: dict | None = None
     utility: dict = field(default_factory=dict)
     secure_costs: dict | None = None
+    uncounted: str = ""
+    declared_patients: int = 0
 
 
 def _pld_epsilon(sigma: float, rounds: int, delta: float) -> float:
@@ -87,7 +89,7 @@ def _pld_epsilon(sigma: float, rounds: int, delta: float) -> float:
 
 
 def analyse(run, hospitals, *, tuning=(), audit=None, utility: dict | None = None,
-            secure_costs: dict | None = None) -> PrivacyAnalysis:
+            secure_costs: dict | None = None, uncounted: str = "") -> PrivacyAnalysis:
     """The numbers of ``run``'s privacy analysis.
 
     Args:
@@ -100,6 +102,8 @@ def analyse(run, hospitals, *, tuning=(), audit=None, utility: dict | None = Non
             :func:`~ppml_helpers.capstone.attacks.audit_round`, or None.
         utility: e.g. ``{"test AUC": …, "non-private test AUC": …}``.
         secure_costs: e.g. ``{"bytes per hospital per round": …, "seconds per round": …}``.
+        uncounted: runs on the same patients that are *not* in ``tuning`` (a study, repeats
+            for error bars), said in the claim so that nobody reads the total as complete.
     """
     c = run.config
     if c.kind == "non_private":
@@ -109,20 +113,24 @@ def analyse(run, hospitals, *, tuning=(), audit=None, utility: dict | None = Non
     train = sum(len(h.y_train) for h in hospitals)
     largest = max(len(h.y_train) for h in hospitals)
     tuning = list(tuning)
-    total_rdp = sum((config_rdp(t, num_patients=patients, dim=len(run.weights)) for t in tuning),
-                    config_rdp(c, num_patients=patients, dim=len(run.weights)))
-    tuned = rdp_to_epsilon(orders=acc.INTEGER_ORDERS, rdp=total_rdp, delta=c.delta)[0]
     dim = len(run.weights)
+
+    def total(group: int) -> float:
+        rdp = sum((config_rdp(t, dim=dim, group=group) for t in tuning), config_rdp(c, dim=dim, group=group))
+        return rdp_to_epsilon(orders=acc.INTEGER_ORDERS, rdp=rdp, delta=c.delta)[0]
+
+    tuned = total(1)
+    group_eps, group_delta = total(2), c.delta  # sensitivities doubled in RDP: tighter than (2ε, 2e^ε δ)
     common = {"kind": c.kind, "hospitals": run.hospitals, "patients": patients, "train_patients": train,
               "dimension": dim, "epsilon_target": c.epsilon, "delta": c.delta, "rounds": c.rounds,
               "sample_rate": 1.0, "clip": c.clip, "lr": c.lr, "colluders": c.colluders,
               "dropouts": c.dropouts, "tuning_runs": len(tuning) + 1, "utility": dict(utility or {}),
-              "secure_costs": secure_costs}
+              "secure_costs": secure_costs, "uncounted": uncounted, "declared_patients": c.declared_patients}
     if c.kind in ("central", "local") or c.noise == "gaussian":
         sigma = run.noise_multiplier
         eps = acc.gaussian_epsilon(noise_multiplier=sigma, sample_rate=1.0, rounds=c.rounds, delta=c.delta)
-        # A hospital's whole release moves by up to (its patients) x C, against noise of std sigma*C.
-        hospital_eps = acc.hospital_level_epsilon(noise_std=sigma * c.clip, sensitivity=largest * c.clip,
+        # Replacing one hospital's data moves its release by up to 2 x (its patients) x C, against std sigma*C.
+        hospital_eps = acc.hospital_level_epsilon(noise_std=sigma * c.clip, sensitivity=2 * largest * c.clip,
                                                   rounds=c.rounds, delta=c.delta)
         details = {"accountant": "RDP of the Gaussian mechanism (the course's accountant; no sampling: "
                                  "every patient's clipped gradient enters every round)",
@@ -130,22 +138,21 @@ def analyse(run, hospitals, *, tuning=(), audit=None, utility: dict | None = Non
                    "mu_gdp": math.sqrt(c.rounds) / sigma, "noise_multiplier": sigma, "skellam_variance": None,
                    "share_variance": run.shares.share_variance if run.shares else None, "scale": None,
                    "l2_sensitivity": None, "l1_sensitivity": None,
-                   "threshold": safe_threshold(run.hospitals, colluders=c.colluders, dropouts=c.dropouts)
+                   "threshold": plan_threshold(run.hospitals, colluders=c.colluders, dropouts=c.dropouts)
                    if c.kind == "distributed" else None}
     else:
         l2, l1 = run.sensitivities
         mu = run.skellam_variance
         kwargs = {"variance": mu, "l2_sensitivity": l2, "l1_sensitivity": l1, "sample_rate": 1.0, "delta": c.delta}
         eps = acc.skellam_epsilon(rounds=c.rounds, **kwargs)
-        hospital_eps = acc.hospital_level_epsilon(noise_std=math.sqrt(mu), sensitivity=largest * (c.scale * c.clip
-                                                  + math.sqrt(dim)), rounds=c.rounds, delta=c.delta)
+        hospital_eps = acc.skellam_epsilon(rounds=c.rounds, **{**kwargs, "l2_sensitivity": 2 * largest * l2,
+                                                               "l1_sensitivity": 2 * largest * l1})
         details = {"accountant": "RDP of the Skellam mechanism (Agarwal, Kairouz & Liu 2021, Theorem 3.5) on the "
                                  "integer sum; no sampling",
                    "epsilon_pld": None, "rho_zcdp": None, "mu_gdp": None, "noise_multiplier": math.sqrt(mu) / l2,
                    "skellam_variance": mu, "share_variance": run.shares.share_variance, "scale": c.scale,
                    "l2_sensitivity": l2, "l1_sensitivity": l1,
-                   "threshold": safe_threshold(run.hospitals, colluders=c.colluders, dropouts=c.dropouts)}
-    group_eps, group_delta = acc.group_privacy(eps, c.delta, 2)
+                   "threshold": plan_threshold(run.hospitals, colluders=c.colluders, dropouts=c.dropouts)}
     audit_dict = None
     if audit is not None:
         result, claimed, actual = audit
@@ -171,16 +178,18 @@ def privacy_report(a: PrivacyAnalysis) -> str:
              "distributed": "distributed DP (noise shares + secure aggregation)"}
     lines = [f"# Formal privacy analysis: {names[a.kind]}", ""]
     lines += ["## Claim", "",
-              f"The released model satisfies ({_f(a.epsilon)}, {a.delta:g})-differential privacy for every "
-              f"patient: adding or removing one patient's record at any one of the {a.hospitals} hospitals "
-              f"changes the probability of any outcome of the training by at most a factor e^{_f(a.epsilon)} "
-              f"(plus {a.delta:g}). δ = {a.delta:g} is far below 1/n = 1/{a.patients} = {1 / a.patients:.3g}. "
-              f"Counting every one of the {a.tuning_runs} training runs (the search that chose the "
-              f"hyperparameters on validation data, and the final run), the consortium spent "
-              f"ε = {_f(a.epsilon_with_tuning)} in all. The guarantee covers the model "
-              "and every intermediate release of the training; it does not cover the per-hospital patient "
-              "counts (treated as public), the feature ranges used to scale the data (public domain knowledge), "
-              "the choice of the test set, or anything released outside this protocol.", ""]
+              f"Every training patient has ({_f(a.epsilon_with_tuning)}, {a.delta:g})-differential privacy: adding "
+              f"or removing one patient's record at any one of the {a.hospitals} hospitals changes the probability "
+              f"of anything the consortium released by at most a factor e^{_f(a.epsilon_with_tuning)} (plus "
+              f"{a.delta:g}). That total counts all {a.tuning_runs} training runs on these patients: the search "
+              f"that chose the hyperparameters ({a.tuning_runs - 1} runs) and the final run, which alone spends "
+              f"ε = {_f(a.epsilon)}. A search run on a pilot cohort, or on public or synthetic data, that the final "
+              f"training does not use would leave ε = {_f(a.epsilon)} as the whole guarantee. "
+              f"δ = {a.delta:g} is far below 1/n = 1/{a.declared_patients} for the declared cohort. "
+              "Not covered: the validation patients, who enter only through which candidate the search picked, "
+              "and the test patients, who enter only through the accuracy reported to the consortium; the "
+              "per-hospital patient counts are not released (the step divides by a declared constant)."
+              + (f" Not counted here: {a.uncounted}." if a.uncounted else ""), ""]
     lines += ["## Trust model", "", _TRUST[a.kind], ""]
     if a.kind == "distributed":
         lines += [f"Declared: up to n_C = {a.colluders} colluding hospital(s) and D = {a.dropouts} dropout(s). "
@@ -191,11 +200,11 @@ def privacy_report(a: PrivacyAnalysis) -> str:
               "The unit is the patient (add/remove adjacency on the union of the hospitals' datasets). "
               "The hospitals hold disjoint patients, so the per-hospital releases compose in parallel: each "
               "patient is in one hospital's data, and ε is not multiplied by the number of hospitals. "
-              f"A patient treated at two hospitals has two records: the group-privacy bound then gives "
-              f"({_f(a.group_epsilon)}, {_f(a.group_delta, 3)})-DP for that patient, unless the hospitals "
+              f"A patient treated at two hospitals has two records, so every sensitivity doubles for that person: "
+              f"({_f(a.group_epsilon)}, {a.delta:g})-DP in all (RDP with twice the sensitivity), unless the hospitals "
               "deduplicate or bound each patient's total contribution. "
-              f"With the whole hospital as the unit, the same run gives ε = {_f(a.hospital_epsilon)}: "
-              "hospital-level DP with five silos is vacuous.", ""]
+              f"With the whole hospital as the unit (replacing one hospital's data), the final run gives "
+              f"ε = {_f(a.hospital_epsilon)}: hospital-level DP with five silos is vacuous.", ""]
     lines += ["## Mechanism and parameters", "", "| parameter | value |", "| --- | --- |",
               f"| model | logistic regression, {a.dimension} parameters |",
               f"| training patients | {a.train_patients} of {a.patients} (the rest: validation and test) |",
@@ -224,13 +233,13 @@ def privacy_report(a: PrivacyAnalysis) -> str:
               f"The search's runs ({a.tuning_runs - 1}, each with its own ε and rounds) are counted by adding "
               "their RDP curves to the final run's, at integer orders.", ""]
     lines += ["## The numbers", "", "| quantity | value |", "| --- | --- |",
-              f"| ε at δ = {a.delta:g} (target {_f(a.epsilon_target)}) | {_f(a.epsilon)} |",
-              f"| ε with the tuning runs | {_f(a.epsilon_with_tuning)} |",
-              f"| ε by dp_accounting's PLD | {_f(a.epsilon_pld)} |",
+              f"| ε at δ = {a.delta:g}, all {a.tuning_runs} runs (the guarantee) | {_f(a.epsilon_with_tuning)} |",
+              f"| ε of the final run (target {_f(a.epsilon_target)}) | {_f(a.epsilon)} |",
+              f"| ε of the final run by dp_accounting's PLD | {_f(a.epsilon_pld)} |",
               f"| ρ-zCDP | {_f(a.rho_zcdp)} |",
               f"| μ-GDP | {_f(a.mu_gdp)} |",
-              f"| patient at two hospitals (group of 2) | ({_f(a.group_epsilon)}, {_f(a.group_delta, 3)}) |",
-              f"| hospital-level ε | {_f(a.hospital_epsilon)} |", ""]
+              f"| patient at two hospitals (group of 2), all runs | ({_f(a.group_epsilon)}, {a.delta:g}) |",
+              f"| hospital-level ε (final run) | {_f(a.hospital_epsilon)} |", ""]
     if a.skellam_variance is not None:
         lines += ["dp_accounting has no Skellam mechanism, so there is no PLD figure; ρ-zCDP and μ-GDP are "
                   "given for the Gaussian mechanisms only. The Skellam's RDP exceeds the Gaussian's at the "
@@ -275,17 +284,24 @@ def privacy_report(a: PrivacyAnalysis) -> str:
               "- Floating-point and fixed-point implementation details: the in-process path adds integer "
               "noise in the ring; a path that adds floating-point noise and then quantises (Flower's SecAgg+) "
               "is covered only up to the quantisation.",
-              "- The feature ranges used for scaling come from the dataset's documentation.",
-              "- Validation patients enter only through which candidate the search picked (a few bits, not "
-              "covered by ε); test patients only through the accuracy reported to the consortium.", ""]
+              "- The feature ranges used for scaling are the published extremes widened to one significant "
+              "digit; a deployment takes them from clinical references.",
+              "- A coordinator that inserts fake hospitals (Sybils) or a hospital that skips its noise or its "
+              "clipping weakens every patient's guarantee; nothing here verifies them.", ""]
     where = ("Each patient's clipped gradient goes, without noise, to a trusted curator inside the consortium; "
              "what the curator releases is" if a.kind == "central" else
              "No patient record leaves its hospital. What leaves is")
+    factor = math.exp(a.epsilon_with_tuning)
+    strength = ("nobody can tell with confidence whether any single patient took part"
+                if a.epsilon_with_tuning <= 3 else
+                "the bound on what anyone can learn about a single patient is weak: at this ε it allows large "
+                "changes in odds, so the consortium should shrink the search (or run it on a pilot cohort) "
+                "before relying on it")
     lines += ["## For the IRB, in plain words", "",
-              f"{where} a noised summary from which, by mathematical proof, nobody can tell with confidence "
-              f"whether any single patient took part: the chance of any result changes by at most a factor of "
-              f"{math.exp(a.epsilon):.3g} (e^ε, ε = {_f(a.epsilon, 3)}) whether or not the patient's record is "
-              f"used, up to a probability of {a.delta:g}. This holds whoever sees the final model"
+              f"{where} a noised summary. By mathematical proof, the chance of any result changes by at most a "
+              f"factor of {factor:.3g} (e^ε, ε = {_f(a.epsilon_with_tuning, 3)}, counting every training run) whether "
+              f"or not a patient's record is used, up to a probability of {a.delta:g}: {strength}. This holds "
+              "whoever sees the final model"
               + (", and against the coordinator even if it colludes with "
                  f"{a.colluders} hospital(s)." if a.kind == "distributed" else
                  ", and whoever sees a hospital's release." if a.kind == "local" else

@@ -1,9 +1,11 @@
 """Secure aggregation in the consortium's loop: the course's Bonawitz protocol summing the
 hospitals' integer inputs (noised, rounded gradient sums) exactly in the ring Z_(2^63).
 
-The threshold follows the rule of notebook 06: t > (n + n_C)/2 against a lying coordinator with
-n_C colluding hospitals, and n − t ≥ D so that D dropouts still leave t shares. For five
-hospitals, one colluder and one dropout that leaves exactly t = 4.
+The threshold follows the rule of notebook 06, t > (n + n_C)/2 against a lying coordinator with
+n_C colluding hospitals, and is set to exactly t = n − D: then D dropouts still leave t shares,
+and no more than D hospitals can be left out of a sum (with fewer than t inputs the protocol
+refuses), which is what the noise shares were sized for. A lower safe threshold would let the
+coordinator drop more hospitals, and their noise with them, than the plan allows.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 
 from ..secagg import SecAggResult, simulate, threshold_range
 
-__all__ = ["RING_BITS", "VALUE_BOUND", "safe_threshold", "secure_sum"]
+__all__ = ["RING_BITS", "VALUE_BOUND", "plan_threshold", "secure_sum"]
 
 #: The ring Z_(2^63) and the largest |value| an input may hold: 2^40, so that the five inputs'
 #: sum cannot wrap (FixedPoint checks it) and every integer is exact in float64 (< 2^53).
@@ -20,19 +22,19 @@ RING_BITS = 63
 VALUE_BOUND = float(2**40)
 
 
-def safe_threshold(hospitals: int, *, colluders: int, dropouts: int) -> int:
-    """The smallest threshold safe against ``colluders`` that survives ``dropouts``.
+def plan_threshold(hospitals: int, *, colluders: int, dropouts: int) -> int:
+    """The threshold of the noise plan: t = n − D, refused unless t > (n + n_C)/2.
 
     Raises:
-        ValueError: no threshold satisfies both (names n, n_C, D and the two conditions).
+        ValueError: n − D is not safe against the colluders (names n, n_C, D and both bounds).
     """
     allowed = threshold_range(hospitals, dropouts=dropouts, colluders=colluders)
     if len(allowed) == 0:
         raise ValueError(
             f"no threshold works for n={hospitals} hospitals, colluders={colluders}, dropouts={dropouts}: "
-            f"t > (n + n_C)/2 needs t >= {(hospitals + colluders) // 2 + 1}, and n - t >= D needs "
-            f"t <= {hospitals - dropouts}. Tolerate fewer colluders or dropouts, or add hospitals.")
-    return allowed[0]
+            f"t > (n + n_C)/2 needs t >= {(hospitals + colluders) // 2 + 1}, and surviving D dropouts needs "
+            f"t <= n - D = {hospitals - dropouts}. Tolerate fewer colluders or dropouts, or add hospitals.")
+    return allowed[-1]  # n − D: the coordinator cannot drop more hospitals than the shares allow for
 
 
 def secure_sum(inputs, *, colluders: int, dropouts_tolerated: int, dropouts=None,
@@ -41,7 +43,8 @@ def secure_sum(inputs, *, colluders: int, dropouts_tolerated: int, dropouts=None
 
     Args:
         inputs: one int64 vector per hospital, every |value| <= :data:`VALUE_BOUND`.
-        colluders, dropouts_tolerated: n_C and D, which fix the threshold (:func:`safe_threshold`).
+        colluders, dropouts_tolerated: n_C and D, which fix the threshold t = n − D
+            (:func:`plan_threshold`): a round with more dropouts is refused by the protocol.
         dropouts: ``{hospital: round}`` who actually stops responding and from which of the
             protocol's rounds (2: before sending its masked input, so its data and its noise
             share are missing from the sum); see :func:`ppml_helpers.secagg.simulate`.
@@ -58,6 +61,6 @@ def secure_sum(inputs, *, colluders: int, dropouts_tolerated: int, dropouts=None
     if np.abs(x).max() > VALUE_BOUND:
         raise ValueError(f"inputs hold a value of magnitude {np.abs(x).max()}, above 2^40: lower the "
                          "fixed-point scale.")
-    t = safe_threshold(len(x), colluders=colluders, dropouts=dropouts_tolerated)
+    t = plan_threshold(len(x), colluders=colluders, dropouts=dropouts_tolerated)
     return simulate(x.astype(np.float64), threshold=t, dropouts=dropouts, colluders=colluders,
                     clip_range=VALUE_BOUND, bits=RING_BITS, frac_bits=0, seed=seed)

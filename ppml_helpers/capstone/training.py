@@ -119,6 +119,10 @@ class TrustConfig:
         noise: distributed DP's noise: ``"skellam"`` (integers added inside the ring, the
             in-process path) or ``"gaussian"`` (float shares, what the Flower app adds before
             Flower's SecAgg+ quantises: the guarantee then covers the real-valued sum only).
+        declared_patients: a public constant the consortium fixes in advance: the step is
+            ``lr × noisy sum / declared_patients`` and δ must lie below its inverse. Dividing
+            by the exact count instead would make the release depend on it, and under
+            add/remove adjacency the count itself differs between neighbours.
     """
 
     kind: str
@@ -133,6 +137,7 @@ class TrustConfig:
     local_epochs: int = 1
     batch_size: int = 16
     noise: str = "skellam"
+    declared_patients: int = 300
 
     def __post_init__(self):
         if self.kind not in CONFIGURATIONS:
@@ -152,6 +157,9 @@ class TrustConfig:
         acc._count(self.local_epochs, "local_epochs")
         acc._count(self.batch_size, "batch_size")
         acc._positive(self.scale, "scale")
+        acc._count(self.declared_patients, "declared_patients")
+        if self.kind != "non_private":
+            acc.check_delta_for(self.delta, self.declared_patients)
         if self.noise not in ("skellam", "gaussian"):
             raise ValueError(f"noise must be 'skellam' or 'gaussian'. Got {self.noise!r}.")
 
@@ -198,9 +206,9 @@ def _check_hospitals(hospitals) -> list:
     return hospitals
 
 
-def _calibrate(config: TrustConfig, num_patients: int, dim: int) -> dict:
+def _calibrate(config: TrustConfig, dim: int) -> dict:
     """The noise that makes ``config`` spend exactly its ε over its rounds (sample rate 1)."""
-    delta = acc.check_delta_for(config.delta, num_patients)
+    delta = config.delta
     if config.kind in ("central", "local") or config.noise == "gaussian":
         sigma = acc.calibrate_gaussian(target_epsilon=config.epsilon, sample_rate=1.0,
                                        rounds=config.rounds, delta=delta)
@@ -214,18 +222,23 @@ def _calibrate(config: TrustConfig, num_patients: int, dim: int) -> dict:
     return {"skellam_variance": mu, "sensitivities": (l2, l1), "epsilon_spent": eps}
 
 
-def config_rdp(config: TrustConfig, *, num_patients: int, dim: int, orders=acc.INTEGER_ORDERS) -> np.ndarray:
+def config_rdp(config: TrustConfig, *, dim: int, group: int = 1, orders=acc.INTEGER_ORDERS) -> np.ndarray:
     """The RDP curve (at integer ``orders``) of one training run under ``config``: what a run
-    spends, for composing several runs (a hyperparameter search) with the final one."""
+    spends, for composing several runs (a hyperparameter search) with the final one.
+
+    ``group`` > 1 gives the curve for a group of that many records (one patient treated at
+    several hospitals): every sensitivity is multiplied by it (the Gaussian's RDP by its square).
+    """
     if config.kind == "non_private":
         raise ValueError("a non-private run has no finite RDP: it cannot be composed into a DP guarantee.")
-    noise = _calibrate(config, num_patients, dim)
+    k = acc._count(group, "group")
+    noise = _calibrate(config, dim)
     alphas = np.asarray(orders, dtype=np.float64)
     if "noise_multiplier" in noise:
-        return config.rounds * alphas / (2 * noise["noise_multiplier"] ** 2)
+        return config.rounds * alphas * k**2 / (2 * noise["noise_multiplier"] ** 2)
     l2, l1 = noise["sensitivities"]
-    return config.rounds * acc.skellam_rdp(orders, variance=noise["skellam_variance"], l2_sensitivity=l2,
-                                           l1_sensitivity=l1)
+    return config.rounds * acc.skellam_rdp(orders, variance=noise["skellam_variance"], l2_sensitivity=k * l2,
+                                           l1_sensitivity=k * l1)
 
 
 def _local_sgd(w, x, y, *, lr: float, epochs: int, batch_size: int, rng) -> np.ndarray:
@@ -258,12 +271,11 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
     seed = check_seed(seed)
     n_h = len(hospitals)
     sizes = np.array([len(h.y_train) for h in hospitals])
-    total = int(sizes.sum())
     dim = hospitals[0].x_train.shape[1] + 1
     w = np.zeros(dim)
     run = ConsortiumRun(config=config, weights=w, hospitals=n_h)
     if config.kind != "non_private":
-        for key, value in _calibrate(config, sum(h.num_patients for h in hospitals), dim).items():
+        for key, value in _calibrate(config, dim).items():
             setattr(run, key, value)
     if config.kind == "distributed":  # Gaussian shares: variance in units of C², of the noise multiplier
         total_variance = run.noise_multiplier**2 if config.noise == "gaussian" else run.skellam_variance
@@ -283,13 +295,13 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
             std = math.sqrt(run.shares.share_variance) * config.clip
             noisy = sum(gaussian_release(w, h.x_train, h.y_train, clip=config.clip, noise_std=std,
                                          rng=round_rng(seed, r, k)) for k, h in enumerate(hospitals))
-            w = w - config.lr * noisy / total
+            w = w - config.lr * noisy / config.declared_patients
         elif config.kind == "distributed":
             ints = [skellam_release(w, h.x_train, h.y_train, clip=config.clip, scale=config.scale,
                                     share_variance=run.shares.share_variance, rng=round_rng(seed, r, k))
                     for k, h in enumerate(hospitals)]
             total_int = np.sum(ints, axis=0) if sum_fn is None else np.asarray(sum_fn(ints))
-            w = w - config.lr * (total_int / config.scale) / total
+            w = w - config.lr * (total_int / config.scale) / config.declared_patients
         else:
             std = run.noise_multiplier * config.clip
             if config.kind == "local":
@@ -298,7 +310,7 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
             else:  # central: the curator sums the clipped gradients and adds the noise once
                 noisy = sum(clipped_gradients(w, h.x_train, h.y_train, config.clip).sum(axis=0) for h in hospitals)
                 noisy = noisy + round_rng(seed, r, n_h).normal(0, std, dim)
-            w = w - config.lr * noisy / total
+            w = w - config.lr * noisy / config.declared_patients
         if evaluate_on is not None or r == config.rounds - 1:
             run.history.append({"round": r + 1, **evaluate(w, x_eval, y_eval)})
     run.weights = w

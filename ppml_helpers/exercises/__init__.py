@@ -67,7 +67,7 @@ from .nb08 import (
     check_choose_configuration,
     check_noise_share,
     check_patient_epsilon,
-    check_smallest_threshold,
+    check_plan_threshold,
 )
 
 __all__ = [
@@ -110,11 +110,11 @@ __all__ = [
     "check_noisy_average",
     "check_pairwise_mask",
     "check_patient_epsilon",
+    "check_plan_threshold",
     "check_poisson_batch",
     "check_recover_label",
     "check_server_view",
     "check_sign_flip",
-    "check_smallest_threshold",
     "check_steps_within_budget",
     "check_threat_models",
     "check_threshold_range",

@@ -2,7 +2,7 @@
 
 References: :func:`ppml_helpers.capstone.accounting.gaussian_epsilon` (8.1),
 :func:`ppml_helpers.capstone.plan_shares` (8.2),
-:func:`ppml_helpers.capstone.secure.safe_threshold` (8.3) and the trust rules of
+:func:`ppml_helpers.capstone.secure.plan_threshold` (8.3) and the trust rules of
 :data:`CONFIGURATION_SCENARIOS` (8.4).
 """
 
@@ -13,7 +13,7 @@ import numbers
 
 from ..capstone import plan_shares
 from ..capstone.accounting import gaussian_epsilon
-from ..capstone.secure import safe_threshold
+from ..capstone.secure import plan_threshold
 from ._core import CheckResult, call_learner, check, failed, passed
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
     "check_choose_configuration",
     "check_noise_share",
     "check_patient_epsilon",
-    "check_smallest_threshold",
+    "check_plan_threshold",
     "reference_configuration",
 ]
 
@@ -105,42 +105,45 @@ def check_patient_epsilon(patient_epsilon) -> CheckResult:
 
 # ---------------------------------------------------------------- 8.3
 
-_THRESHOLD_CASES = [(5, 1, 1), (5, 0, 0), (5, 0, 2), (7, 2, 2), (10, 3, 3), (5, 2, 2), (4, 1, 2), (3, 0, 1)]
+_THRESHOLD_CASES = [(5, 1, 1), (5, 0, 0), (5, 0, 2), (7, 2, 2), (10, 3, 3), (7, 0, 1), (5, 2, 2), (4, 1, 2),
+                    (3, 0, 1)]
 
 
-def _safe_or_none(n: int, c: int, d: int) -> int | None:
+def _plan_or_none(n: int, c: int, d: int) -> int | None:
     try:
-        return safe_threshold(n, colluders=c, dropouts=d)
+        return plan_threshold(n, colluders=c, dropouts=d)
     except ValueError:
         return None
 
 
 @check
-def check_smallest_threshold(smallest_threshold) -> CheckResult:
-    """Check ``smallest_threshold(hospitals, colluders, dropouts)``: the smallest Shamir threshold
-    t that a lying coordinator with ``colluders`` hospitals cannot defeat and that ``dropouts``
-    dropouts still leave reachable, or None when no t does."""
+def check_plan_threshold(plan_threshold_fn) -> CheckResult:
+    """Check ``plan_threshold(hospitals, colluders, dropouts)``: the Shamir threshold t that a
+    lying coordinator with ``colluders`` hospitals cannot defeat and that lets at most
+    ``dropouts`` hospitals (and their noise shares) go missing from a sum, or None when the
+    two cannot both hold."""
     ex = "8.3"
     for n, c, d in _THRESHOLD_CASES:
-        want = _safe_or_none(n, c, d)
-        got = call_learner(ex, smallest_threshold, n, c, d)
+        want = _plan_or_none(n, c, d)
+        got = call_learner(ex, plan_threshold_fn, n, c, d)
         where = f"hospitals={n}, colluders={c}, dropouts={d}"
         if got == want and (got is None or isinstance(got, numbers.Integral)):
             continue
         if want is None:
-            return failed(ex, f"for {where} you returned {got!r}, but no threshold is safe there.",
-                          "After the lower bound, check that the hospitals left after the dropouts can "
-                          "still reach t; return None when they cannot.")
-        if got == n // 2 + 1 and c > 0:
-            return failed(ex, f"for {where} your threshold ignores the colluders.",
-                          "A colluding hospital hands the coordinator its shares of both secrets: it counts "
-                          "in both of the lying coordinator's groups.")
-        if got == (n + c) // 2 and (n + c) % 2 == 0:
-            return failed(ex, f"for {where} your threshold is exactly (n + n_C)/2.",
-                          "At that t two groups can each still reach it: the inequality is strict.")
-        return failed(ex, f"for {where}, {got!r} is not the smallest safe threshold.",
-                      "Notebook 06's rule: t > (n + n_C)/2, and n − t ≥ D.")
-    return passed(ex, "the smallest safe threshold in eight settings, two with none.")
+            return failed(ex, f"for {where} you returned {got!r}, but no threshold works there.",
+                          "Check the colluder rule for the threshold the dropouts force; return None when it "
+                          "fails.")
+        if isinstance(got, numbers.Integral) and (n + c) // 2 + 1 <= got < want:
+            return failed(ex, f"for {where}, t = {got} is safe against the colluders but too low for the noise plan.",
+                          "With t below n − D the coordinator can leave out more hospitals than D, and their "
+                          "noise shares with them: the sum would hold less noise than the shares were sized for.")
+        if isinstance(got, numbers.Integral) and got > want:
+            return failed(ex, f"for {where}, t = {got} cannot survive {d} dropout(s).",
+                          "After D dropouts, n − D hospitals are left to hand over shares.")
+        return failed(ex, f"for {where}, {got!r} is not the threshold of the plan.",
+                      "Two conditions: t > (n + n_C)/2 (notebook 06), and exactly the dropouts the shares "
+                      "allow for may go missing.")
+    return passed(ex, "the threshold of the noise plan in nine settings, three with none.")
 
 
 # ---------------------------------------------------------------- 8.4
@@ -168,7 +171,7 @@ def reference_configuration(facts: dict) -> str:
     if facts["curator_trusted"]:
         return "central"
     n, c, d = facts["hospitals"], facts["colluders"], facts["dropouts"]
-    if facts["secure_aggregation"] and _safe_or_none(n, c, d) is not None:
+    if facts["secure_aggregation"] and _plan_or_none(n, c, d) is not None:
         return "distributed"
     return "local"
 
