@@ -12,8 +12,18 @@ import pytest
 
 from ppml_helpers import capstone as cap
 from ppml_helpers.capstone import accounting as acc
-from ppml_helpers.capstone.flower import DEFAULT_RUN_CONFIG, capstone_apps, hospital_vector, share_std
-from ppml_helpers.capstone.training import TrustConfig, gaussian_release, round_rng, train_consortium
+from ppml_helpers.capstone.flower import (
+    DEFAULT_RUN_CONFIG,
+    capstone_apps,
+    hospital_vector,
+    share_std,
+)
+from ppml_helpers.capstone.training import (
+    TrustConfig,
+    gaussian_release,
+    round_rng,
+    train_consortium,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
