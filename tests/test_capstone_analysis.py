@@ -6,6 +6,7 @@ The report's ε is recomputed by dp_accounting from the report's own JSON parame
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -135,7 +136,7 @@ def test_reported_skellam_epsilon_is_within_one_percent_of_the_gaussian_of_its_v
 
 def test_report_has_every_section_and_is_written(runs, hospitals, tmp_path):
     audit = audit_round(runs["distributed"], trials=2000, seed=0)
-    analysis = analyse(runs["distributed"], hospitals, tuning=[runs["distributed"].config.with_(epsilon=1.0)],
+    analysis = analyse(runs["distributed"], hospitals, tuning=[replace(runs["distributed"].config, epsilon=1.0)],
                        audit=audit, utility={"test AUC": 0.99})
     text = privacy_report(analysis)
     for heading in ("Claim", "Trust model", "Privacy unit and adjacency", "Mechanism and parameters", "Accounting",

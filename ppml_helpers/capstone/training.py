@@ -23,7 +23,7 @@ shows why subsampling is not used here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -163,9 +163,6 @@ class TrustConfig:
         if self.noise not in ("skellam", "gaussian"):
             raise ValueError(f"noise must be 'skellam' or 'gaussian'. Got {self.noise!r}.")
 
-    def with_(self, **changes) -> TrustConfig:
-        return replace(self, **changes)
-
 
 @dataclass
 class ConsortiumRun:
@@ -179,7 +176,6 @@ class ConsortiumRun:
     shares: SharePlan | None = None
     sensitivities: tuple[float, float] | None = None  # (Δ2, Δ1) in integer units (distributed)
     epsilon_spent: float | None = None
-    bytes_per_round: int = 0
     hospitals: int = 0
 
     def noise_std(self) -> float:
@@ -281,7 +277,6 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
         total_variance = run.noise_multiplier**2 if config.noise == "gaussian" else run.skellam_variance
         run.shares = plan_shares(total_variance, hospitals=n_h, colluders=config.colluders,
                                  dropouts=config.dropouts)
-    run.bytes_per_round = n_h * dim * 8
     eval_split = evaluate_on or "val"
     x_eval = np.concatenate([h.split(eval_split)[0] for h in hospitals])
     y_eval = np.concatenate([h.split(eval_split)[1] for h in hospitals])
@@ -291,25 +286,20 @@ def train_consortium(hospitals, config: TrustConfig, *, seed: int, evaluate_on: 
                                  batch_size=config.batch_size, rng=round_rng(seed, r, k))
                       for k, h in enumerate(hospitals)]
             w = np.average(models, axis=0, weights=sizes)
-        elif config.kind == "distributed" and config.noise == "gaussian":
-            std = math.sqrt(run.shares.share_variance) * config.clip
-            noisy = sum(gaussian_release(w, h.x_train, h.y_train, clip=config.clip, noise_std=std,
-                                         rng=round_rng(seed, r, k)) for k, h in enumerate(hospitals))
-            w = w - config.lr * noisy / config.declared_patients
-        elif config.kind == "distributed":
+        elif config.kind == "distributed" and config.noise == "skellam":
             ints = [skellam_release(w, h.x_train, h.y_train, clip=config.clip, scale=config.scale,
                                     share_variance=run.shares.share_variance, rng=round_rng(seed, r, k))
                     for k, h in enumerate(hospitals)]
             total_int = np.sum(ints, axis=0) if sum_fn is None else np.asarray(sum_fn(ints))
             w = w - config.lr * (total_int / config.scale) / config.declared_patients
-        else:
-            std = run.noise_multiplier * config.clip
-            if config.kind == "local":
-                noisy = sum(gaussian_release(w, h.x_train, h.y_train, clip=config.clip, noise_std=std,
-                                             rng=round_rng(seed, r, k)) for k, h in enumerate(hospitals))
-            else:  # central: the curator sums the clipped gradients and adds the noise once
-                noisy = sum(clipped_gradients(w, h.x_train, h.y_train, config.clip).sum(axis=0) for h in hospitals)
-                noisy = noisy + round_rng(seed, r, n_h).normal(0, std, dim)
+        elif config.kind == "central":  # the curator sums the clipped gradients and adds the noise once
+            noisy = sum(clipped_gradients(w, h.x_train, h.y_train, config.clip).sum(axis=0) for h in hospitals)
+            noisy = noisy + round_rng(seed, r, n_h).normal(0, run.noise_multiplier * config.clip, dim)
+            w = w - config.lr * noisy / config.declared_patients
+        else:  # local DP (the full σC per hospital) or distributed DP with Gaussian shares
+            std = (run.noise_multiplier if config.kind == "local" else math.sqrt(run.shares.share_variance)) * config.clip
+            noisy = sum(gaussian_release(w, h.x_train, h.y_train, clip=config.clip, noise_std=std,
+                                         rng=round_rng(seed, r, k)) for k, h in enumerate(hospitals))
             w = w - config.lr * noisy / config.declared_patients
         if evaluate_on is not None or r == config.rounds - 1:
             run.history.append({"round": r + 1, **evaluate(w, x_eval, y_eval)})
