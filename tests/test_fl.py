@@ -289,6 +289,10 @@ def test_validation_set_is_evaluated_and_stopping_waits_for_it(tiny_task):
                             stop_at_target=True, **kw)
     assert plain.rounds_to_target is not None and len(stopped.rounds) == 20, \
         "reaching the target on the test set alone must not stop a run that has a validation set"
+    early = fl.run_fedavg(LogisticRegression, train, parts, test, validation_set=hard,
+                          stop_at_target=True, wait_for_validation=False, **kw)
+    assert len(early.rounds) == plain.rounds_to_target == early.rounds_to_target < 20
+    assert early.val_accuracy == held.val_accuracy[: len(early.rounds)]
 
 
 def test_vectorised_and_sequential_runs_agree(tiny_task):

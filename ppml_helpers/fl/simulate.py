@@ -118,6 +118,7 @@ def run_fedavg(
     vectorise: bool | str = "auto",
     processes: int = 1,
     validation_set=None,
+    wait_for_validation: bool = True,
     progress: bool = True,
 ) -> FedAvgResult:
     """Federated averaging (McMahan et al. 2017), with FedSGD and FedProx as special cases.
@@ -135,10 +136,15 @@ def run_fedavg(
         partitions: one index array per client into ``train_set``.
         mu: FedProx proximal weight (0 = FedAvg).
         target_accuracy: record the first round whose test accuracy reaches it.
-        stop_at_target: stop once it is reached (on the validation set too, when one is given).
+        stop_at_target: stop once it is reached (on the validation set too, when one is given,
+            unless ``wait_for_validation`` is False).
         validation_set: an ``(x, y)`` pair held out of ``train_set``, evaluated every round
             beside the test set (``RoundRecord.val_accuracy``), for choosing hyperparameters
             without looking at the test set.
+        wait_for_validation: with ``stop_at_target`` and a ``validation_set``, keep
+            running until the validation set reaches the target too (the default);
+            ``False`` stops at the test target alone, so a validation set that lags
+            costs no extra rounds (its accuracy at the stopping round is recorded).
         compression: a compressor from :mod:`ppml_helpers.fl.compress` for uploads.
         vectorise: ``True``, ``False`` or ``"auto"``: vectorise linear stacks (the
             2NN, logistic regression; the ``bmm`` engine) when padding costs under
@@ -235,7 +241,8 @@ def run_fedavg(
             if target_accuracy is not None and result.rounds_to_target is None and ev.accuracy >= target_accuracy:
                 result.rounds_to_target = rnd
             val_reached = val_reached or (target_accuracy is not None and val is not None and val >= target_accuracy)
-            if stop_at_target and result.rounds_to_target is not None and (validation_set is None or val_reached):
+            waiting = validation_set is not None and wait_for_validation and not val_reached
+            if stop_at_target and result.rounds_to_target is not None and not waiting:
                 break
     finally:
         if pool is not None:
