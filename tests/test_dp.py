@@ -22,7 +22,7 @@ from opacus.accountants.utils import get_noise_multiplier
 from scipy import optimize, stats
 
 from ppml_helpers import dp
-from ppml_helpers.dp import composition, mechanisms, noise, rdp
+from ppml_helpers.dp import composition, floating_point, mechanisms, noise, rdp
 
 # (σ, q, steps, δ): MNIST-like, Adult-like, tiny and huge σ, q = 1, large q, one step.
 HISTORIES = [
@@ -44,7 +44,7 @@ def _opacus_epsilon(history, delta):
         return acc.get_epsilon(delta=delta)
 
 
-@pytest.mark.parametrize(("doc_module"), [composition, mechanisms, noise, rdp], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(("doc_module"), [composition, floating_point, mechanisms, noise, rdp], ids=lambda m: m.__name__)
 def test_docstring_examples(doc_module):
     assert doctest.testmod(doc_module).failed == 0
 
@@ -337,3 +337,31 @@ def test_naive_sampler_is_distinguishable_and_snapping_closes_most_gaps(dtype):
 def test_naive_laplace_support_refuses_bad_input(kwargs, name):
     with pytest.raises(ValueError, match=name):
         dp.naive_laplace_support(0.0, **{"scale": 1.0, **kwargs})
+
+
+@given(st.integers(min_value=-(2**52), max_value=2**52).filter(lambda i: i != 0),
+       st.integers(min_value=-1000, max_value=900))
+@settings(max_examples=300, deadline=None)
+def test_grid_exponent_is_the_weight_of_the_lowest_set_bit(whole, k):
+    value = math.ldexp(whole, k)  # whole * 2**k, exact
+    odd_part, twos = whole, 0
+    while odd_part % 2 == 0:
+        odd_part //= 2
+        twos += 1
+    assert dp.grid_exponent([value]) == k + twos
+    assert dp.grid_exponent([value, math.ldexp(1, k)]) == k  # a coarser value does not lift the grid
+    assert dp.grid_exponent([value, 0.0, -value]) == k + twos  # zeros and signs change nothing
+
+
+def test_grid_exponent_edges_and_refusals():
+    assert dp.grid_exponent([0.0, -0.0]) is None
+    assert dp.grid_exponent([5e-324]) == -1074  # the smallest subnormal
+    assert dp.grid_exponent(np.array([[0.5, 0.25], [2.0, 8.0]])) == -2  # any shape
+    rng = np.random.default_rng(0)
+    assert dp.grid_exponent(1.0 + rng.laplace(0.0, 1.0, 1000)) <= -50  # float noise uses every bit
+    with pytest.raises(ValueError, match="at least one"):
+        dp.grid_exponent([])
+    with pytest.raises(ValueError, match=r"finite.*nan"):
+        dp.grid_exponent([1.0, float("nan")])
+    with pytest.raises(ValueError, match=r"finite.*inf"):
+        dp.grid_exponent([float("inf")])

@@ -6,7 +6,7 @@ Introduced in ``03_differential_privacy`` and ``04_dp_sgd``.
 """
 
 from .composition import advanced_composition, basic_composition
-from .floating_point import distinguishable_fraction, naive_laplace_support
+from .floating_point import distinguishable_fraction, grid_exponent, naive_laplace_support
 from .mechanisms import (
     gaussian_delta,
     gaussian_epsilon,
@@ -60,6 +60,7 @@ __all__ = [
     "gaussian_epsilon",
     "gaussian_mechanism",
     "gaussian_sigma",
+    "grid_exponent",
     "laplace_mechanism",
     "laplace_scale",
     "naive_laplace_support",

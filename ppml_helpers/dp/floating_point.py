@@ -18,11 +18,13 @@ for Differential Privacy", CCS.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._validate import check_sensitivity
 
-__all__ = ["distinguishable_fraction", "naive_laplace_support"]
+__all__ = ["distinguishable_fraction", "grid_exponent", "naive_laplace_support"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -60,3 +62,33 @@ def distinguishable_fraction(
         step = check_sensitivity(snap, "snap")
         a, b = np.round(a / step) * step, np.round(b / step) * step
     return float(np.isin(a, b, invert=True).mean())
+
+
+def grid_exponent(values) -> int | None:
+    """The largest k such that every value is a whole multiple of 2**k, or None if all are 0.
+
+    The coarsest power-of-two grid that holds every output: a test of a
+    sampler from outside. Google's differential-privacy library rounds to a
+    grid set by the noise scale (2**-40 for Laplace noise of scale 1), so its
+    outputs from neighbouring inputs share one grid; a textbook float sampler
+    uses all 53 bits of each number (``03_differential_privacy``, section 10).
+
+    Raises:
+        ValueError: ``values`` empty, or holding a NaN or an infinity.
+
+    >>> grid_exponent([0.75, 1.5, -3.0])
+    -2
+    """
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    if arr.size == 0:
+        raise ValueError("values must hold at least one number. Got an empty array.")
+    if not np.all(np.isfinite(arr)):
+        bad = arr[~np.isfinite(arr)][0]
+        raise ValueError(f"values must be finite. Got {bad!r}.")
+    lowest = None
+    for x in arr[arr != 0]:
+        mantissa, exponent = math.frexp(float(x))  # x = mantissa * 2**exponent, 0.5 <= |mantissa| < 1
+        whole = abs(int(mantissa * 2**53))  # exact: a double has 53 significant bits
+        k = exponent - 53 + (whole & -whole).bit_length() - 1  # the lowest set bit's weight
+        lowest = k if lowest is None else min(lowest, k)
+    return lowest
