@@ -14,7 +14,7 @@ from .config import Config, setup
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "build", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "he",
+    "build", "capstone", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "he",
     "inversion", "lockfile", "mia", "models", "mpc", "plots", "report", "runner", "secagg", "train",
     "widgets",
 )  # fmt: skip

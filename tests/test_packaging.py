@@ -24,3 +24,13 @@ def test_every_subpackage_is_packaged():
 def test_console_script_points_at_the_cli():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["ppml"] == "ppml_helpers.cli:main"
+
+
+def test_every_public_module_loads_lazily_as_an_attribute():
+    import ppml_helpers as ph
+
+    public = {p.stem for p in (ROOT / "ppml_helpers").glob("*.py") if not p.stem.startswith("_")}
+    public |= {p.parent.name for p in (ROOT / "ppml_helpers").glob("*/__init__.py")}
+    missing = sorted(public - set(ph._SUBMODULES))
+    assert not missing, f"ph.<name> raises AttributeError for: {missing} (add them to _SUBMODULES)"
+    assert ph.capstone.__name__ == "ppml_helpers.capstone"
