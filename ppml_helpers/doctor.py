@@ -36,6 +36,8 @@ REQUIRED_IMPORTS = (
     ("numpy", "numpy"),
     ("scipy", "scipy"),
     ("sklearn", "scikit-learn"),
+    ("pydp", "python-dp"),
+    ("pipeline_dp", "pipeline-dp"),
     ("pandas", "pandas"),
     ("matplotlib", "matplotlib"),
     ("seaborn", "seaborn"),
