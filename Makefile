@@ -14,7 +14,8 @@ PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv
+.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv \
+	tf-kernel syft-kernel appendix-kernels appendix-locks
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +23,45 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# The appendix kernels (A1: TensorFlow Federated + TF Privacy, A2: PySyft 0.9.5) pin numpy,
+# TensorFlow and pandas releases the course cannot live beside, so each gets its own venv,
+# .venv-<name>, installed from requirements/<name>-lock.txt with --no-deps (the lock is the
+# whole environment, resolved with requirements/<name>-overrides.txt: see those files for
+# the workarounds), and a Jupyter kernel ppml-<name> registered in the course's .venv, where
+# JupyterLab, `ppml run` and the notebook tests look for it. Python 3.11 only (TFF: < 3.12).
+APPENDIX_KERNELS := tf syft
+KERNELS_DIR := $(VENV)/share/jupyter/kernels
+KERNEL_NAME_tf := TensorFlow Federated + TF Privacy (ppml-tf)
+KERNEL_NAME_syft := PySyft 0.9.5 (ppml-syft)
+
+.venv-%/.installed: requirements/%-lock.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+		echo "The appendix kernel $* needs Python 3.11 ($(PYTHON) is $$($(PYTHON) -V 2>&1)); run make with PYTHON=python3.11." >&2; exit 1; }
+	@test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-$*/bin/python -m pip install --quiet --no-deps -r requirements/$*-lock.txt
+	.venv-$*/bin/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(KERNELS_DIR)/ppml-%/kernel.json: .venv-%/.installed $(STAMP)
+	.venv-$*/bin/python -m ipykernel install --prefix "$(CURDIR)/$(VENV)" --name ppml-$* \
+		--display-name "$(KERNEL_NAME_$*)"
+	@echo "kernel ppml-$* registered in $(KERNELS_DIR), where the course's Jupyter finds it (ipykernel's warning looks from .venv-$*)"
+
+.PRECIOUS: .venv-%/.installed $(KERNELS_DIR)/ppml-%/kernel.json  # stamps, not intermediates to delete
+
+tf-kernel: $(KERNELS_DIR)/ppml-tf/kernel.json  ## the ppml-tf kernel for appendix A1 (.venv-tf, about 2.5 GB)
+syft-kernel: $(KERNELS_DIR)/ppml-syft/kernel.json  ## the ppml-syft kernel for appendix A2 (.venv-syft)
+appendix-kernels: tf-kernel syft-kernel  ## both appendix kernels
+
+# Each appendix lock: requirements/<name>.in resolved for Linux x86-64, Python 3.11, with
+# its overrides (TFF ships one Linux x86-64 wheel; PySyft 0.9.5's pins are Linux-tested).
+appendix-locks: $(STAMP)
+	for k in $(APPENDIX_KERNELS); do \
+		$(BIN)/uv pip compile requirements/$$k.in --override requirements/$$k-overrides.txt \
+			--python-version 3.11 --python-platform x86_64-manylinux_2_31 --prerelease disallow \
+			-o requirements/$$k-lock.txt || exit 1; done
 
 lock: $(STAMP)  ## regenerate requirements/lock.txt from pyproject.toml (every platform, Python 3.11)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --prerelease disallow \
@@ -39,7 +79,7 @@ lab: $(STAMP)  ## start JupyterLab on the course (127.0.0.1)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint  ## ruff, notebooks/ in sync with solutions/, then pytest (units and every notebook, fast mode)
+test: lint appendix-kernels  ## ruff, notebooks/ in sync with solutions/, then pytest (units and every notebook, the appendices in their kernels, fast mode)
 	$(BIN)/ppml build --check
 	$(BIN)/python -m pytest
 
@@ -72,4 +112,4 @@ flower-sim: $(STAMP)  ## flwr run flower_app on the simulation engine (SIM_SUPER
 	$(BIN)/python flower_app/federation.py --simulation --supernodes $(SIM_SUPERNODES) $(FEDERATION_ARGS)
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(APPENDIX_KERNELS:%=.venv-%)

@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "build", "capstone", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "he",
-    "inversion", "lockfile", "mia", "models", "mpc", "plots", "report", "runner", "secagg", "train",
-    "widgets",
+    "inversion", "kernels", "lockfile", "mia", "models", "mpc", "plots", "remote", "report", "runner",
+    "secagg", "tf_bridge", "train", "widgets",
 )  # fmt: skip
 
 __all__ = ["Config", "__version__", "setup", *_SUBMODULES]

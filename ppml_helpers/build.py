@@ -4,7 +4,8 @@ Solution code sits between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` lines
 in a code cell and becomes ``raise NotImplementedError("Exercise N.M: ...")``;
 a written answer sits between ``<!-- BEGIN SOLUTION -->`` and
 ``<!-- END SOLUTION -->`` in a markdown cell and becomes a prompt. Exercises
-are numbered N.M in notebook order (N from the file name's ``NN_`` prefix).
+are numbered N.M in notebook order (N from the file name's ``NN_`` prefix; an
+appendix's ``A1_``/``A2_`` prefix numbers them A1.M/A2.M).
 Outputs and execution counts are stripped. Malformed markers raise
 :class:`NotebookBuildError` naming the notebook and the cell.
 """
@@ -24,7 +25,7 @@ __all__ = ["BuildReport", "build_all", "build_notebook", "render", "strip_output
 CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 _DEF = re.compile(r"^\s*def\s+([A-Za-z_]\w*)\s*\(")
-_NN = re.compile(r"^(\d+)_")
+_NN = re.compile(r"^(A?)(\d+)_")  # 07_topic -> "7", A2_topic -> "A2"
 _VOLATILE_CELL_META = ("execution", "collapsed", "scrolled", "ExecuteTime")
 
 
@@ -119,7 +120,7 @@ def build_notebook(nb, name: str = "notebook"):
             would otherwise ship the solution), or markers in the wrong cell type.
     """
     m = _NN.match(Path(name).name)
-    chapter = str(int(m.group(1))) if m else "0"
+    chapter = m.group(1) + str(int(m.group(2))) if m else "0"
     student = nbformat.from_dict(nb)
     strip_outputs(student)
     number = 0

@@ -78,6 +78,22 @@ def _format_headline(h) -> str:
     return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in h.values.items())
 
 
+def _with_kernels(paths):
+    """``(paths whose kernel is installed or is the course's, [(skipped path, its AppendixKernel)])``."""
+    import nbformat
+
+    from .kernels import APPENDIX_KERNELS, installed_kernels, kernel_name
+
+    found, keep, skipped = installed_kernels(), [], []
+    for path in paths:
+        name = kernel_name(nbformat.read(path, as_version=4))
+        if name in APPENDIX_KERNELS and name not in found:
+            skipped.append((path, APPENDIX_KERNELS[name]))
+        else:
+            keep.append(path)
+    return keep, skipped
+
+
 def _run(args) -> int:
     from .runner import run_notebooks
 
@@ -87,6 +103,11 @@ def _run(args) -> int:
     if missing:
         print(f"error: no such notebook: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
+    if not args.notebooks:  # the whole course: an appendix whose kernel is missing is skipped, and said
+        paths, skipped = _with_kernels(paths)
+        for path, appendix in skipped:
+            print(f"skipping {path.name}: its kernel {appendix.name} is not installed "
+                  f"(`make {appendix.make_target}` builds it)", flush=True)
     mode = "fast" if args.fast else "full"
     results = run_notebooks(
         paths, fast=args.fast, timeout=args.timeout,

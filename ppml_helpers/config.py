@@ -2,6 +2,11 @@
 
 Every notebook starts with ``cfg = ph.setup(seed=0)`` in its ``parameters``
 cell. Introduced in ``00_threat_models``.
+
+torch is optional here: it is imported when :func:`setup` or :func:`seed_everything`
+runs, and only if it is installed. The appendix kernel ``ppml-syft`` (PySyft 0.9.5) has
+no torch; there ``setup`` seeds Python and NumPy, and ``Config.device`` is the string
+``"cpu"`` (where torch is installed it is a ``torch.device``, as before).
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["Config", "check_seed", "data_dir", "fast_mode", "report_dir", "seed_everything", "setup"]
 
@@ -26,15 +34,16 @@ class Config:
     """What :func:`setup` decided, handed to the notebook's later cells.
 
     Attributes:
-        seed: the seed given to Python's ``random``, NumPy and torch.
-        device: ``torch.device("cuda")`` when a GPU is present, else CPU.
+        seed: the seed given to Python's ``random``, NumPy and (when installed) torch.
+        device: ``torch.device("cuda")`` when a GPU is present, else ``torch.device("cpu")``;
+            the string ``"cpu"`` where torch is not installed (the PySyft appendix kernel).
         fast: ``True`` when ``PPML_FAST=1``: smaller data, fewer rounds.
         data_dir: where datasets live (``PPML_DATA_DIR`` or a user cache dir).
         report_dir: where ``report.headline`` writes JSON, or ``None``.
     """
 
     seed: int
-    device: torch.device
+    device: torch.device | str
     fast: bool
     data_dir: Path
     report_dir: Path | None
@@ -42,7 +51,7 @@ class Config:
     def pick(self, *, fast, full):
         """Return ``fast`` in fast mode and ``full`` otherwise.
 
-        >>> Config(0, torch.device("cpu"), True, Path("."), None).pick(fast=2, full=200)
+        >>> Config(0, "cpu", True, Path("."), None).pick(fast=2, full=200)
         2
         """
         return fast if self.fast else full
@@ -99,8 +108,17 @@ def check_seed(seed, name: str = "seed") -> int:
     return int(seed)
 
 
+def _torch():
+    """The ``torch`` module when it is installed, else ``None`` (imported on first use)."""
+    try:
+        import torch
+    except ImportError:  # the PySyft appendix kernel has no torch
+        return None
+    return torch
+
+
 def seed_everything(seed: int) -> None:
-    """Seed Python's ``random``, NumPy's legacy global generator and torch.
+    """Seed Python's ``random``, NumPy's legacy global generator and torch (when installed).
 
     Helpers never rely on these global seeds (they take ``seed=``/``rng=``);
     this only makes a learner's own ad-hoc cells repeatable.
@@ -108,14 +126,16 @@ def seed_everything(seed: int) -> None:
     seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
+    torch = _torch()
+    if torch is not None:
+        torch.manual_seed(seed)
 
 
 def setup(seed: int = 0, *, theme: bool = True) -> Config:
     """Prepare a notebook: seed, pick the device, read fast mode and the data dir.
 
     Args:
-        seed: non-negative integer for Python, NumPy and torch.
+        seed: non-negative integer for Python, NumPy and torch (when installed).
         theme: apply the course's seaborn plot theme.
 
     Returns:
@@ -129,7 +149,8 @@ def setup(seed: int = 0, *, theme: bool = True) -> Config:
         import seaborn as sns
 
         sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch = _torch()
+    device = "cpu" if torch is None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return Config(
         seed=seed,
         device=device,

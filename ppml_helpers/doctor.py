@@ -1,7 +1,8 @@
 """``ppml doctor``: is this machine ready for the course?
 
 Checks Python, every package a notebook imports, torch's threads and device,
-each dataset under the data dir, the Jupyter kernel, and (in a course checkout)
+each dataset under the data dir, the Jupyter kernel, the optional appendix kernels
+(a warning when one is missing), and (in a course checkout)
 every installed version against ``requirements/lock.txt``. Returns a list of
 findings; the CLI prints them and exits non-zero when anything needed is
 missing. A version that differs from the lock is a warning, not a failure: the
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from . import kernels
 from .config import data_dir as _data_dir
 from .data import dataset_status
 from .lockfile import LOCK_PATH, drift, read_lock
@@ -85,6 +87,23 @@ def _kernel() -> Finding:
     return Finding("jupyter kernel", True, f"python3 ({spec.display_name}) at {spec.resource_dir}")
 
 
+def _appendix_kernels() -> list[Finding]:
+    """One finding per appendix kernel: optional, so a missing one is a warning naming its make target."""
+    try:
+        found = kernels.installed_kernels()
+    except Exception as exc:
+        return [Finding("appendix kernels", True, f"cannot list Jupyter's kernels: {exc}", warning=True)]
+    findings = []
+    for name, k in kernels.APPENDIX_KERNELS.items():
+        topic = f"kernel {name} (optional)"
+        if name in found:
+            findings.append(Finding(topic, True, f"{k.holds}, for {k.notebook}, at {found[name]}"))
+        else:
+            findings.append(Finding(topic, True, f"not installed; only appendix {k.notebook} needs it "
+                                    f"({k.holds}): `make {k.make_target}`", warning=True))
+    return findings
+
+
 def _lock(root: Path) -> list[Finding]:
     """A warning for each installed version that differs from the lock's; nothing outside a checkout."""
     path = root / LOCK_PATH
@@ -129,5 +148,6 @@ def diagnose(data_dir=None, project_root=None) -> list[Finding]:
         else:
             findings.append(Finding(f"dataset {name}", True, f"found under {root}"))
     findings.append(_kernel())
+    findings += _appendix_kernels()
     findings += _lock(Path(project_root) if project_root else Path(__file__).resolve().parent.parent)
     return findings

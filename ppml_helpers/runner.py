@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .errors import NotebookExecutionTimeout
+from .kernels import kernel_name, require_kernel
 from .report import Headline, read_headlines
 
 __all__ = [
@@ -65,12 +66,16 @@ def execute_notebook(
 
     ``PPML_FAST`` is set from ``fast``; ``PPML_REPORT_DIR`` from ``report_dir``.
     Cells tagged ``raises-exception`` may raise. Other errors raise
-    ``nbclient.exceptions.CellExecutionError`` unless ``allow_errors``.
+    ``nbclient.exceptions.CellExecutionError`` unless ``allow_errors``. The kernel is the
+    one the notebook's metadata names (an appendix's own, or the course's ``python3``);
+    processes its cells started and left behind (TFF's ``worker_binary``) are stopped.
 
     Args:
         timeout: seconds one cell may take; ``None`` takes :func:`cell_timeout` of the mode.
 
     Raises:
+        KernelMissingError: the notebook's kernel is not installed (the message names the
+            make target that builds it).
         NotebookExecutionTimeout: a cell ran past ``timeout`` (a hung kernel included) or
             the kernel died; the message names the notebook, the cell index and its first line.
     """
@@ -83,6 +88,7 @@ def execute_notebook(
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}.")
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    kernel = require_kernel(kernel_name(nb), path.name)
     env = dict(os.environ)
     env["PPML_FAST"] = "1" if fast else "0"
     if report_dir is not None:
@@ -91,9 +97,13 @@ def execute_notebook(
         env.pop("PPML_REPORT_DIR", None)
     env.update(extra_env or {})
     watch = {"index": None, "start": None, "cpu": None, "timeout_at": None}
+    spawned: dict[int, float] = {}  # pid -> create time of every process the kernel started
 
     def _started(cell, cell_index, **_):
         watch.update(index=cell_index, start=time.monotonic(), cpu=_kernel_cpu(client.km))
+
+    def _executed(cell, cell_index, **_):
+        spawned.update(_descendants(client.km))
 
     class _Client(NotebookClient):
         async def _async_handle_timeout(self, timeout, cell=None):
@@ -104,10 +114,11 @@ def execute_notebook(
     client = _Client(
         nb,
         timeout=timeout,
-        kernel_name="python3",
+        kernel_name=kernel,
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(path.parent.resolve())}},
         on_cell_start=_started,
+        on_cell_executed=_executed,
     )
     try:
         client.execute(env=env)
@@ -115,7 +126,51 @@ def execute_notebook(
         raise NotebookExecutionTimeout(_describe(path, nb, watch["index"], "the kernel died")) from exc
     except TimeoutError as exc:  # nbclient's CellTimeoutError among them
         raise NotebookExecutionTimeout(_describe(path, nb, watch["index"], _verdict(watch, timeout))) from exc
+    finally:
+        _stop_leftovers(spawned)
     return nb
+
+
+def _descendants(km) -> dict[int, float]:
+    """``{pid: create time}`` of every process below the kernel, now."""
+    import psutil
+
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
+    if not isinstance(pid, int):
+        return {}
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return {}
+    found = {}
+    for child in children:
+        try:
+            found[child.pid] = child.create_time()
+        except psutil.Error:
+            continue
+    return found
+
+
+def _stop_leftovers(spawned: dict[int, float]) -> list[int]:
+    """Kill the processes a notebook's cells started that outlived its kernel (TFF leaves its
+    ``worker_binary`` behind, holding the kernel's stdout open); return their pids."""
+    import psutil
+
+    alive = []
+    for pid, created in spawned.items():
+        try:
+            proc = psutil.Process(pid)
+            if proc.create_time() == created:  # not a new process that reused the pid
+                alive.append(proc)
+        except psutil.Error:
+            continue
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=10)
+    return [p.pid for p in alive]
 
 
 def _kernel_cpu(km) -> float | None:

@@ -22,7 +22,7 @@ from ppml_helpers.build import (
 )
 from ppml_helpers.errors import NotebookBuildError
 
-RAISE = re.compile(r'^(\s*)raise NotImplementedError\("Exercise (\d+)\.(\d+): (.*)"\)$')
+RAISE = re.compile(r'^(\s*)raise NotImplementedError\("Exercise (A?\d+)\.(\d+): (.*)"\)$')
 
 
 def _exercise_cell(func: str = "f", indent: str = "    ", body: str = "return 42") -> str:
@@ -102,6 +102,8 @@ def test_names_the_function_the_region_is_in():
         ("12_y.ipynb", "12"),
         ("solutions/07_z.ipynb", "7"),
         ("intro.ipynb", "0"),
+        ("A2_pysyft.ipynb", "A2"),  # the appendices
+        ("solutions/A1_tensorflow_federated.ipynb", "A1"),
     ],
 )
 def test_chapter_from_file_name_prefix(name, chapter):

@@ -9,8 +9,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from ppml_helpers import kernels
 from ppml_helpers.build import CODE_BEGIN, CODE_END
 from ppml_helpers.cli import main
+from ppml_helpers.kernels import APPENDIX_KERNELS
 
 
 def _solution_notebook():
@@ -104,12 +106,26 @@ def test_doctor_warns_about_versions_that_differ_from_the_lock(data_dir, tmp_pat
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PPML_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(kernels, "installed_kernels", lambda: {k: "/k" for k in ("python3", *APPENDIX_KERNELS)})
     assert main(["doctor"]) == 0  # a warning, not a failure
     out = capsys.readouterr().out
     warned = [line for line in out.splitlines() if line.startswith("WARNING")]
     assert len(warned) == 1 and "version numpy" in warned[0]
     assert f"{metadata.version('numpy')}; the lock has 0.0.1" in warned[0]
     assert "1 warning(s), 0 missing." in out
+
+
+def test_doctor_calls_a_missing_appendix_kernel_optional_and_names_its_make_target(
+    data_dir, monkeypatch, capsys,
+):
+    monkeypatch.setenv("PPML_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(kernels, "installed_kernels", lambda: {"python3": "/k", "ppml-syft": "/s"})
+    assert main(["doctor"]) == 0  # optional: a warning, never a failure
+    lines = capsys.readouterr().out.splitlines()
+    tf = [line for line in lines if "kernel ppml-tf (optional)" in line]
+    syft = [line for line in lines if "kernel ppml-syft (optional)" in line]
+    assert len(tf) == 1 and tf[0].startswith("WARNING") and "`make tf-kernel`" in tf[0]
+    assert len(syft) == 1 and syft[0].startswith("ok") and "A2_pysyft" in syft[0]
 
 
 # --- ppml data download ---------------------------------------------------------------
@@ -157,6 +173,23 @@ def test_run_failing_notebook_exits_1_and_prints_failed(tmp_path, capsys):
     rows = [line for line in out.splitlines() if line.startswith("broken ")]
     assert len(rows) == 1 and "FAILED" in rows[0]
     assert "1 failed" in out
+
+
+def test_run_of_the_whole_course_skips_an_appendix_whose_kernel_is_missing_and_says_so(tmp_path, monkeypatch, capsys):
+    (tmp_path / "solutions").mkdir()
+    _write(tmp_path / "solutions" / "00_tiny.ipynb", "import ppml_helpers.report\nppml_helpers.report.headline('00_tiny', x=1)")
+    appendix = _write(tmp_path / "solutions" / "A1_tiny.ipynb", "1")
+    nb = nbformat.read(appendix, as_version=4)
+    nb.metadata["kernelspec"] = {"name": "ppml-tf", "display_name": "tf", "language": "python"}
+    nbformat.write(nb, appendix)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(kernels, "installed_kernels", lambda: {"python3": "/k"})
+    assert main(["run", "--fast"]) == 0  # the course ran; the appendix was skipped, not failed
+    out = capsys.readouterr().out
+    assert "skipping A1_tiny.ipynb: its kernel ppml-tf is not installed (`make tf-kernel` builds it)" in out
+    assert "1 notebook(s)" in out and "00_tiny" in out
+    assert main(["run", "--fast", str(appendix)]) == 1  # named explicitly: a failure, with the make target
+    assert "make tf-kernel" in capsys.readouterr().out
 
 
 # --- argument errors ------------------------------------------------------------------

@@ -9,7 +9,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from ppml_helpers import kernels
 from ppml_helpers.errors import NotebookExecutionTimeout
+from ppml_helpers.kernels import KernelMissingError
 from ppml_helpers.runner import (
     FAST_CELL_TIMEOUT,
     FULL_CELL_TIMEOUT,
@@ -79,3 +81,50 @@ def test_run_notebooks_saves_the_executed_copy_and_the_full_headline(tmp_path):
     saved = nbformat.read(tmp_path / "out" / "03_saved.ipynb", as_version=4)
     assert "hello" in saved.cells[0].outputs[0]["text"]
     assert json.loads((tmp_path / "out" / "03_saved.json").read_text())["values"]["value"] == 1 / 3
+
+
+# --- the notebook's own kernel, and what its cells leave behind -----------------------
+
+
+def _with_kernel(path, name):
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["kernelspec"] = {"name": name, "display_name": name, "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize(("kernel", "target"), [("ppml-tf", "make tf-kernel"), ("ppml-syft", "make syft-kernel")])
+def test_a_missing_appendix_kernel_names_the_make_target_that_builds_it(tmp_path, monkeypatch, kernel, target):
+    monkeypatch.setattr(kernels, "installed_kernels", lambda: {"python3": "/k"})
+    path = _with_kernel(_write(tmp_path, new_code_cell("1"), name="A9_appendix.ipynb"), kernel)
+    with pytest.raises(KernelMissingError, match=rf"A9_appendix.ipynb runs in the Jupyter kernel '{kernel}'.*`{target}`"):
+        execute_notebook(path, fast=True, timeout=60)
+    [result] = run_notebooks([path], fast=True, timeout=60)  # reported, not raised, by run_notebooks
+    assert "KernelMissingError" in result.error and target in result.error
+
+
+def test_an_unknown_kernel_lists_the_ones_found(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernels, "installed_kernels", lambda: {"python3": "/k"})
+    path = _with_kernel(_write(tmp_path, new_code_cell("1")), "julia-1.10")
+    with pytest.raises(KernelMissingError, match=r"'julia-1.10'.*the kernels found are \['python3'\]"):
+        execute_notebook(path, fast=True, timeout=60)
+
+
+def test_a_notebook_runs_in_the_kernel_its_metadata_names(tmp_path):
+    path = _with_kernel(_write(tmp_path, new_code_cell("import sys\nprint(sys.executable)")), "python3")
+    nb = execute_notebook(path, fast=True, timeout=60)
+    assert nb.cells[0].outputs[0]["text"].strip()
+
+
+def test_a_process_a_cell_leaves_behind_is_stopped_when_the_notebook_ends(tmp_path):
+    """TFF's worker_binary outlives the kernel that started it; the runner stops such leftovers."""
+    import psutil
+
+    pid_file = tmp_path / "pid"
+    path = _write(tmp_path, new_code_cell(
+        "import subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'], start_new_session=True)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))"))
+    execute_notebook(path, fast=True, timeout=60)
+    pid = int(pid_file.read_text())
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
