@@ -20,6 +20,7 @@ __all__ = [
     "installed_kernels",
     "kernel_name",
     "require_kernel",
+    "stop_processes",
 ]
 
 #: The kernel of notebooks 00-09: the Python of the course's ``.venv``.
@@ -81,3 +82,24 @@ def require_kernel(name: str, notebook: str = "this notebook") -> str:
         f"kernels found are {sorted(installed_kernels())}. The course's notebooks use "
         f"{COURSE_KERNEL!r} (`make lab` installs it), the appendices "
         + ", ".join(f"{k!r} (`make {a.make_target}`)" for k, a in APPENDIX_KERNELS.items()) + ".")
+
+
+def stop_processes(procs, timeout: float = 10) -> list[int]:
+    """Terminate ``procs`` (``psutil.Process`` objects), kill those still alive after ``timeout``
+    seconds, and return their pids: how the runner stops what a notebook left behind and how
+    A1 stops TFF's ``worker_binary``."""
+    import psutil
+
+    procs = list(procs)
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=timeout)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    return [p.pid for p in procs]

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .errors import NotebookExecutionTimeout
-from .kernels import kernel_name, require_kernel
+from .kernels import kernel_name, require_kernel, stop_processes
 from .report import Headline, read_headlines
 
 __all__ = [
@@ -164,13 +164,7 @@ def _stop_leftovers(spawned: dict[int, float]) -> list[int]:
                 alive.append(proc)
         except psutil.Error:
             continue
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=10)
-    return [p.pid for p in alive]
+    return stop_processes(alive)
 
 
 def _kernel_cpu(km) -> float | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels import stop_processes
+
 __all__ = [
     "TFF_WORKER",
     "client_datasets",
@@ -118,12 +120,4 @@ def stop_tff_workers(pid: int | None = None) -> list[int]:
                 workers.append(child)
         except psutil.Error:
             continue
-    for proc in workers:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(workers, timeout=10)
-    for proc in alive:
-        proc.kill()
-    return [p.pid for p in workers]
+    return stop_processes(workers)
