@@ -44,9 +44,12 @@ KERNEL_NAME_syft := PySyft 0.9.5 (ppml-syft)
 	.venv-$*/bin/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(KERNELS_DIR)/ppml-%/kernel.json: .venv-%/.installed $(STAMP)
+# The kernel spec blanks PYTHONPATH (Python ignores an empty one): a PYTHONPATH into the
+# course's .venv (Ray, under Flower's simulation, writes its whole sys.path there) would put
+# numpy 2 over the appendix's numpy 1.
+$(KERNELS_DIR)/ppml-%/kernel.json: .venv-%/.installed $(STAMP) Makefile
 	.venv-$*/bin/python -m ipykernel install --prefix "$(CURDIR)/$(VENV)" --name ppml-$* \
-		--display-name "$(KERNEL_NAME_$*)"
+		--display-name "$(KERNEL_NAME_$*)" --env PYTHONPATH ""
 	@echo "kernel ppml-$* registered in $(KERNELS_DIR), where the course's Jupyter finds it (ipykernel's warning looks from .venv-$*)"
 
 .PRECIOUS: .venv-%/.installed $(KERNELS_DIR)/ppml-%/kernel.json  # stamps, not intermediates to delete

@@ -4,6 +4,7 @@ fails fast with the notebook, the cell index and its first line."""
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -132,3 +133,24 @@ def test_a_process_a_cell_leaves_behind_is_stopped_when_the_notebook_ends(tmp_pa
     execute_notebook(path, fast=True, timeout=60)
     pid = int(pid_file.read_text())
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.parametrize("kernel", sorted(kernels.APPENDIX_KERNELS))
+def test_an_appendix_kernel_ignores_a_pythonpath_into_the_course_venv(tmp_path, monkeypatch, kernel):
+    """Ray (Flower's simulation) writes the whole sys.path of the course's Python into
+    PYTHONPATH and never restores it; a kernel started afterwards from the same process then
+    imported numpy 2 from .venv over its own numpy 1 (CI, 2026-12-06). The kernel spec blanks it."""
+    import sys
+
+    if kernel not in kernels.installed_kernels():
+        message = f"kernel {kernel} not installed: `make {kernels.APPENDIX_KERNELS[kernel].make_target}`"
+        if os.environ.get("PPML_REQUIRE_KERNELS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
+    path = _with_kernel(_write(tmp_path, new_code_cell(
+        "import sys, numpy\nprint(numpy.__version__, numpy.__file__, sys.executable)")), kernel)
+    version, where, executable = execute_notebook(path, fast=True, timeout=120).cells[0].outputs[0]["text"].split()
+    venv = kernels.APPENDIX_KERNELS[kernel].venv
+    assert version.startswith("1."), f"{kernel} imported numpy {version} from {where}"
+    assert f"/{venv}/" in where and f"/{venv}/" in executable
