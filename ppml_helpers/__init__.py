@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "build", "capstone", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "he",
-    "inversion", "kernels", "lockfile", "mia", "models", "mpc", "plots", "remote", "report", "runner",
+    "interview", "inversion", "kernels", "lockfile", "mia", "models", "mpc", "plots", "remote", "report", "runner",
     "secagg", "tf_bridge", "train", "widgets",
 )  # fmt: skip
 

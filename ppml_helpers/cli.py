@@ -141,8 +141,12 @@ def main(argv=None) -> int:
     run.add_argument("--save", metavar="DIR", default=None,
                      help="keep each executed notebook (with outputs) and its headline JSON in DIR")
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: solutions/*.ipynb)")
+    from .interview import terminal
+
+    terminal.add_arguments(sub.add_parser(
+        "quiz", help="practise the interview question bank (progress shared with notebook 09)"))
     args = parser.parse_args(argv)
-    handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run}
+    handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run, "quiz": terminal.run}
     return handlers[args.command](args)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import fast_mode, report_dir
 
-__all__ = ["Headline", "headline", "read_headlines"]
+__all__ = ["Headline", "format_value", "headline", "read_headlines"]
 
 
 def _plain(name: str, value):
@@ -48,18 +48,19 @@ class Headline:
     def _repr_html_(self) -> str:
         esc = html.escape
         rows = "".join(
-            f"<tr><td>{esc(k)}</td><td>{esc(_fmt(v))}</td></tr>" for k, v in self.values.items()
+            f"<tr><td>{esc(k)}</td><td>{esc(format_value(v))}</td></tr>" for k, v in self.values.items()
         )
         mode = "fast" if self.fast else "full"
         return f"<b>{esc(self.notebook)}</b> headline ({mode} mode)<table>{rows}</table>"
 
     def __repr__(self) -> str:
         mode = "fast" if self.fast else "full"
-        body = ", ".join(f"{k}={_fmt(v)}" for k, v in self.values.items())
+        body = ", ".join(f"{k}={format_value(v)}" for k, v in self.values.items())
         return f"{self.notebook} ({mode} mode): {body}"
 
 
-def _fmt(v) -> str:
+def format_value(v) -> str:
+    """A headline value as the course prints it: floats to 4 significant digits."""
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
