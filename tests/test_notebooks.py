@@ -118,6 +118,14 @@ HEADLINE_CHECKS = {
         and v["report_epsilon"] <= v["pick_epsilon"] * (1 + 1e-6) < v["report_epsilon_with_tuning"]
         and (v["fast"] or v["seeds"] >= 5)  # the issue's >= 5 seeds, full mode
     ),
+    "09_interview_prep": lambda v: (
+        v["questions"] >= 80 and v["system_design"] >= 10  # the floor
+        and v["foundations"] + v["practice"] + v["architecture"] == v["questions"]
+        and v["flawed_premises"] >= 10 and v["prove_it_questions"] >= 10
+        and v["demo_graded"] == 3
+        and v["again_returned_first"]  # spaced repetition: a question graded "again" comes back first
+        and v["mock_minutes"] == 30
+    ),
     "A1_tensorflow_federated": lambda v: (
         v["tff_version"] == "0.87.0"
         and v["iid_round_gap"] < 0.02  # the same algorithm from the same weights, IID: the curves agree

@@ -5,7 +5,7 @@ reference in the package, and returns a :class:`CheckResult` that displays as
 a pass, as what is wrong with a hint, or, while the exercise is unsolved, as
 "not attempted yet" (never an exception, so "Run All" reaches the last cell).
 
-The checks of each notebook live in a submodule (``nb00`` … ``nb08``, ``a1``, ``a2``) that
+The checks of each notebook live in a submodule (``nb00`` … ``nb09``, ``a1``, ``a2``) that
 loads on first use of one of its names: most import torch, and the PySyft appendix
 kernel, which has none, uses only ``a2``'s checks.
 """
@@ -51,13 +51,15 @@ _LAZY = {
         ["CONFIGURATION_SCENARIOS", "check_choose_configuration", "check_noise_share",
          "check_patient_epsilon", "check_plan_threshold"],
         "nb08"),
+    **dict.fromkeys(["ATTACKS", "PREMISES", "QUICK_NUMBERS", "check_defence_for", "check_premise_is_sound",
+                     "check_quick_numbers"], "nb09"),
     **dict.fromkeys(["FLOWER_COUNTERPARTS", "TFF_CONCEPTS", "check_effective_noise_multiplier",
                      "check_keras_weights", "check_tff_to_flower"], "a1"),
     **dict.fromkeys(["check_approve_within_budget", "check_make_mock", "check_recover_excluded"], "a2"),
 }  # fmt: skip
 
 #: The per-notebook submodules, importable as attributes too (``exercises.nb07``).
-_SUBMODULES = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08", "a1", "a2")
+_SUBMODULES = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08", "nb09", "a1", "a2")
 
 # The _core names and every key of _LAZY (a test keeps the two in step).
 __all__ = [
