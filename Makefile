@@ -91,6 +91,7 @@ build: $(STAMP)  ## regenerate notebooks/ from solutions/
 
 course: $(STAMP)  ## execute every solution notebook in full mode; table of times and headlines; executed copies in runs/full (SAVE=dir to change)
 	$(BIN)/ppml run --save $(or $(SAVE),runs/full)
+	$(BIN)/python -m ppml_helpers.interview.measured $(or $(SAVE),runs/full)  # the numbers the interview bank quotes
 
 fast-course: $(STAMP)
 	$(BIN)/ppml run --fast --save $(or $(SAVE),runs/fast)

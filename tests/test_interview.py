@@ -433,3 +433,14 @@ def test_the_bank_and_its_numbers_ship_in_the_wheel(tmp_path):
     [wheel] = tmp_path.glob("ppml_helpers-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"ppml_helpers/interview/bank.yaml", "ppml_helpers/interview/measured.json"} <= names
+
+
+def test_the_readme_counts_are_the_bank_s():
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(r"\((\d+) questions: (\d+) foundations, (\d+) practice, (\d+) architecture, (\d+) of them system "
+                  r"design\).*?; (\d+) rest on a flawed premise to correct first, and (\d+) end with a \"prove it\"", text)
+    assert m, "the README's interview section no longer states the bank's counts"
+    levels = [sum(q.level == lv for q in QUESTIONS) for lv in LEVELS]
+    assert [int(g) for g in m.groups()] == [
+        len(QUESTIONS), *levels, sum(q.system_design for q in QUESTIONS),
+        sum(q.flawed_premise is not None for q in QUESTIONS), sum(q.prove_it is not None for q in QUESTIONS)]
