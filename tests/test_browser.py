@@ -57,9 +57,10 @@ def lab(tmp_path):
     docmanager.mkdir(parents=True)
     (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
     env = {"PPML_FAST": "1", "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")}
+           "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+           "PPML_QUIZ_PROGRESS": str(tmp_path / "quiz_progress.json")}  # never the tester's own progress
     with make_lab(tmp_path, lab_args="--expose-app-in-browser", env=env) as (base, token):
-        yield base, token
+        yield base, token, tmp_path / "quiz_progress.json"
 
 
 def _wait_for_run_all(page) -> dict:
@@ -79,6 +80,24 @@ def _wait_for_run_all(page) -> dict:
                             f"{_errors(state)}")
         time.sleep(1)
     pytest.fail(f"Run All did not finish in {RUN_ALL_DEADLINE} s")
+
+
+def _open_and_run_all(browser, base, token, notebook):
+    """Open ``notebook`` in JupyterLab, wait for its kernel, Run All from the Run menu as a
+    learner does, and wait until every code cell has run."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+        " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=120_000,
+    )
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    return page, _wait_for_run_all(page)
 
 
 def _errors(state) -> list[tuple[int, str]]:
@@ -103,27 +122,14 @@ def _text(cell) -> str:
 def test_run_all_reaches_the_end_and_the_noise_explorer_redraws(lab, capsys):
     from playwright.sync_api import sync_playwright
 
-    base, token = lab
+    base, token, _ = lab
     original = (ROOT / NOTEBOOK).read_bytes()
     SHOTS.mkdir(exist_ok=True)
     shots = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}", timeout=120_000)
-            page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-                timeout=120_000,
-            )
-            # Run All, as a learner does it: the Run menu, then "Run All Cells".
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            state = _wait_for_run_all(page)
+            page, state = _open_and_run_all(browser, base, token, NOTEBOOK)
 
             codes = state["cells"]
             assert codes[-1]["source"].startswith("ph.report.headline(") and codes[-1]["count"] is not None
@@ -168,3 +174,46 @@ def test_run_all_reaches_the_end_and_the_noise_explorer_redraws(lab, capsys):
     assert summary_eps == pytest.approx([before[0], after[0]], rel=0.01), (before[1], after[1])
     assert after[2] != before[2], "the figure did not change"
     assert (ROOT / NOTEBOOK).read_bytes() == original, "the browser saved outputs into notebooks/"
+
+
+QUIZ_NOTEBOOK = "notebooks/09_interview_prep.ipynb"
+
+
+def test_the_quiz_and_the_mock_interview_work_in_jupyterlab(lab, capsys):
+    """Notebook 09 in the browser: draw, write, reveal, grade (saved to the progress file), and
+    the mock interview's countdown ticking in the page (ipywidgets' Play, no kernel thread)."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    base, token, progress = lab
+    original = (ROOT / QUIZ_NOTEBOOK).read_bytes()
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page, state = _open_and_run_all(browser, base, token, QUIZ_NOTEBOOK)
+            assert not _errors(state), f"cells with an error: {_errors(state)}"
+            draw = page.get_by_role("button", name="Draw a question")
+            draw.scroll_into_view_if_needed()
+            draw.click()
+            quiz = draw.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
+            quiz.locator("textarea").first.fill("Secure aggregation hides each update; DP bounds the rest.")
+            quiz.get_by_role("button", name="Reveal", exact=True).click()
+            quiz.get_by_text("Sample answer.").wait_for(timeout=30_000)
+            quiz.get_by_role("button", name="good", exact=True).click()
+            quiz.get_by_text("Saved to").wait_for(timeout=30_000)
+            page.screenshot(path=str(SHOTS / "09_quiz.png"))
+            start = page.get_by_role("button", name="Start", exact=True)
+            start.scroll_into_view_if_needed()
+            start.click()
+            mock = page.locator(".widget-vbox", has=page.get_by_text("Mock interview: 30 minutes")).last
+            mock.get_by_text("Part 1 of 3").wait_for(timeout=30_000)
+            page.wait_for_function(  # the countdown ticks in the browser: 20:00, 19:59, ...
+                "el => /19:5\\d left/.test(el.innerText)", arg=mock.element_handle(), timeout=30_000)
+            mock.screenshot(path=str(SHOTS / "09_mock_interview.png"))
+        finally:
+            browser.close()
+    saved = json.loads(progress.read_text())["questions"]
+    assert [s["grades"] for s in saved.values()] == [["good"]]
+    assert (ROOT / QUIZ_NOTEBOOK).read_bytes() == original, "the browser saved outputs into notebooks/"
