@@ -218,8 +218,10 @@ def run_notebooks(
 
     ``timeout`` is per cell; ``None`` takes :func:`cell_timeout` of the mode.
     ``save_dir``, if given, receives each executed copy (``<stem>.ipynb``, with its
-    outputs), its headline at full precision (``<stem>.json``) and any other file the
-    notebook wrote to its report dir (``PPML_REPORT_DIR``).
+    outputs), its headline at full precision (``<stem>.json``), any other file the
+    notebook wrote to its report dir (``PPML_REPORT_DIR``), and ``timings.json``: each
+    notebook's wall time, mode and error, merged into what earlier runs wrote there (the
+    instructor guide's compute times come from it).
     """
     if save_dir is not None:
         save_dir = Path(save_dir)
@@ -243,8 +245,23 @@ def run_notebooks(
             headline = read_headlines(tmp).get(path.stem)
             if save_dir is not None:
                 _save(save_dir, path.stem, nb, Path(tmp))
+                _record_timing(save_dir, path.stem, seconds=seconds, fast=fast, error=error)
         results.append(RunResult(path, seconds, nb, headline, error))
     return results
+
+
+def _record_timing(folder: Path, stem: str, *, seconds: float, fast: bool, error) -> None:
+    """Merge one notebook's wall time into ``folder/timings.json`` (written whole, then renamed)."""
+    import datetime
+    import json
+
+    path = folder / "timings.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[stem] = {"seconds": round(seconds, 1), "fast": fast, "error": error,
+                  "date": datetime.date.today().isoformat()}
+    tmp = path.with_name("timings.json.tmp")
+    tmp.write_text(json.dumps(dict(sorted(data.items())), indent=1) + "\n")
+    tmp.replace(path)
 
 
 def _save(folder: Path, stem: str, nb, report_dir: Path) -> None:

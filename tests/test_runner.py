@@ -82,6 +82,14 @@ def test_run_notebooks_saves_the_executed_copy_and_the_full_headline(tmp_path):
     saved = nbformat.read(tmp_path / "out" / "03_saved.ipynb", as_version=4)
     assert "hello" in saved.cells[0].outputs[0]["text"]
     assert json.loads((tmp_path / "out" / "03_saved.json").read_text())["values"]["value"] == 1 / 3
+    timings = json.loads((tmp_path / "out" / "timings.json").read_text())
+    assert timings["03_saved"]["fast"] is True and timings["03_saved"]["error"] is None
+    assert timings["03_saved"]["seconds"] == round(result.seconds, 1)
+    other = _write(tmp_path, new_code_cell("1 / 0"), name="04_fails.ipynb")
+    run_notebooks([other], fast=False, timeout=60, save_dir=tmp_path / "out")  # merged, not replaced
+    timings = json.loads((tmp_path / "out" / "timings.json").read_text())
+    assert sorted(timings) == ["03_saved", "04_fails"] and "ZeroDivisionError" in timings["04_fails"]["error"]
+    assert timings["04_fails"]["fast"] is False
 
 
 # --- the notebook's own kernel, and what its cells leave behind -----------------------
