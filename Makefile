@@ -14,7 +14,7 @@ PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv \
+.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv guide \
 	tf-kernel syft-kernel appendix-kernels appendix-locks
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -92,9 +92,14 @@ build: $(STAMP)  ## regenerate notebooks/ from solutions/
 course: $(STAMP)  ## execute every solution notebook in full mode; table of times and headlines; executed copies in runs/full (SAVE=dir to change)
 	$(BIN)/ppml run --save $(or $(SAVE),runs/full)
 	$(BIN)/python -m ppml_helpers.interview.measured $(or $(SAVE),runs/full)  # the numbers the interview bank quotes
+	$(BIN)/ppml guide --record $(or $(SAVE),runs/full)  # the instructor guide's compute times
 
-fast-course: $(STAMP)
+fast-course: $(STAMP)  ## every solution notebook in fast mode; its times go into the instructor guide
 	$(BIN)/ppml run --fast --save $(or $(SAVE),runs/fast)
+	$(BIN)/ppml guide --record $(or $(SAVE),runs/fast)
+
+guide: $(STAMP)  ## regenerate the instructor guide's generated parts (docs/instructor_guide.md)
+	$(BIN)/ppml guide
 
 data: $(STAMP)  ## prefetch every dataset into PPML_DATA_DIR (or the cache dir)
 	$(BIN)/ppml data download

@@ -14,7 +14,7 @@ from .config import Config, setup
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "build", "capstone", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "he",
+    "build", "capstone", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "guide", "he",
     "interview", "inversion", "kernels", "lockfile", "mia", "models", "mpc", "plots", "remote", "report", "runner",
     "secagg", "tf_bridge", "train", "widgets",
 )  # fmt: skip

@@ -124,6 +124,19 @@ def _run(args) -> int:
     return 1 if failed else 0
 
 
+def _guide(args) -> int:
+    from . import guide
+
+    for run_dir in args.record:
+        guide.record_timings(run_dir)
+    changed = guide.update_guide(check=args.check)
+    if args.check and changed:
+        print(f"{guide.GUIDE} is stale in {changed}: run `ppml guide`.", file=sys.stderr)
+        return 1
+    print(f"{guide.GUIDE}: " + (f"rewrote {', '.join(changed)}" if changed else "up to date"))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="ppml", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,12 +154,17 @@ def main(argv=None) -> int:
     run.add_argument("--save", metavar="DIR", default=None,
                      help="keep each executed notebook (with outputs) and its headline JSON in DIR")
     run.add_argument("notebooks", nargs="*", help="notebooks to run (default: solutions/*.ipynb)")
+    guide = sub.add_parser("guide", help="regenerate the instructor guide's generated parts (docs/instructor_guide.md)")
+    guide.add_argument("--check", action="store_true", help="exit 1 if the guide is stale; write nothing")
+    guide.add_argument("--record", metavar="RUN_DIR", action="append", default=[],
+                       help="first merge RUN_DIR/timings.json (ppml run --save) into docs/timings.json")
     from .interview import terminal
 
     terminal.add_arguments(sub.add_parser(
         "quiz", help="practise the interview question bank (progress shared with notebook 09)"))
     args = parser.parse_args(argv)
-    handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run, "quiz": terminal.run}
+    handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run, "quiz": terminal.run,
+                "guide": _guide}
     return handlers[args.command](args)
 
 
