@@ -14,7 +14,7 @@ PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv guide \
+.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv guide slides \
 	tf-kernel syft-kernel appendix-kernels appendix-locks
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -97,6 +97,11 @@ course: $(STAMP)  ## execute every solution notebook in full mode; table of time
 fast-course: $(STAMP)  ## every solution notebook in fast mode; its times go into the instructor guide
 	$(BIN)/ppml run --fast --save $(or $(SAVE),runs/fast)
 	$(BIN)/ppml guide --record $(or $(SAVE),runs/fast)
+
+SLIDES_SOURCE ?= runs/fast
+slides: $(STAMP)  ## reveal.js decks of the executed notebooks into slides/ (SLIDES_SOURCE=runs/full after make course)
+	@test -d $(SLIDES_SOURCE) || $(MAKE) fast-course SAVE=$(SLIDES_SOURCE)
+	$(BIN)/ppml slides --source $(SLIDES_SOURCE) --out slides --vendor slides/.vendor
 
 guide: $(STAMP)  ## regenerate the instructor guide's generated parts (docs/instructor_guide.md)
 	$(BIN)/ppml guide

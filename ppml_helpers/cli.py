@@ -124,6 +124,21 @@ def _run(args) -> int:
     return 1 if failed else 0
 
 
+def _slides(args) -> int:
+    from .slides import install_vendor, write_decks
+
+    try:
+        vendor = install_vendor(args.vendor) if args.vendor else None
+        decks = write_decks(args.source, args.out, vendor=vendor)
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{len(decks)} decks in {args.out}/ (open one in a browser; S opens the speaker notes):")
+    for d in decks:
+        print(f"  {d}")
+    return 0
+
+
 def _guide(args) -> int:
     from . import guide
 
@@ -158,13 +173,18 @@ def main(argv=None) -> int:
     guide.add_argument("--check", action="store_true", help="exit 1 if the guide is stale; write nothing")
     guide.add_argument("--record", metavar="RUN_DIR", action="append", default=[],
                        help="first merge RUN_DIR/timings.json (ppml run --save) into docs/timings.json")
+    slides = sub.add_parser("slides", help="reveal.js decks of executed notebooks (make slides)")
+    slides.add_argument("--source", default="runs/fast", help="folder of executed notebooks (default runs/fast)")
+    slides.add_argument("--out", default="slides", help="folder for the decks (default slides/, git-ignored)")
+    slides.add_argument("--vendor", default="slides/.vendor",
+                        help="folder for the decks' scripts, installed from npm if missing ('' for their CDNs)")
     from .interview import terminal
 
     terminal.add_arguments(sub.add_parser(
         "quiz", help="practise the interview question bank (progress shared with notebook 09)"))
     args = parser.parse_args(argv)
     handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run, "quiz": terminal.run,
-                "guide": _guide}
+                "guide": _guide, "slides": _slides}
     return handlers[args.command](args)
 
 
