@@ -14,14 +14,18 @@ PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv guide slides \
+.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv guide slides wheelhouse \
 	tf-kernel syft-kernel appendix-kernels appendix-locks
 
+# OFFLINE=1: install from the wheelhouse that `make wheelhouse` filled, with the index off.
+WHEELHOUSE ?= wheelhouse
+OFFLINE_ARGS := $(if $(OFFLINE),--no-index --find-links $(WHEELHOUSE))
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(if $(OFFLINE),@test -f $(WHEELHOUSE)/requirements.txt || { echo "OFFLINE=1 needs a wheelhouse: run make wheelhouse (WHEELHOUSE=$(WHEELHOUSE)) on a connected machine first" >&2; exit 1; })
+	$(BIN)/python -m pip install --quiet $(OFFLINE_ARGS) --upgrade pip
+	$(BIN)/python -m pip install --quiet $(OFFLINE_ARGS) $(if $(OFFLINE),--no-deps -r $(WHEELHOUSE)/requirements.txt,-r $(LOCK))
+	$(BIN)/python -m pip install --quiet $(OFFLINE_ARGS) --no-deps -e .
 	@touch $(STAMP)
 
 # The appendix kernels (A1: TensorFlow Federated + TF Privacy, A2: PySyft 0.9.5) pin numpy,
@@ -97,6 +101,9 @@ course: $(STAMP)  ## execute every solution notebook in full mode; table of time
 fast-course: $(STAMP)  ## every solution notebook in fast mode; its times go into the instructor guide
 	$(BIN)/ppml run --fast --save $(or $(SAVE),runs/fast)
 	$(BIN)/ppml guide --record $(or $(SAVE),runs/fast)
+
+wheelhouse: $(STAMP)  ## download every locked wheel into wheelhouse/ for an offline install (PLATFORM=macos-arm64 …, PYVER=3.11)
+	$(BIN)/ppml wheelhouse --dest $(WHEELHOUSE) $(if $(PLATFORM),--platform $(PLATFORM)) $(if $(PYVER),--python-version $(PYVER))
 
 SLIDES_SOURCE ?= runs/fast
 slides: $(STAMP)  ## reveal.js decks of the executed notebooks into slides/ (SLIDES_SOURCE=runs/full after make course)

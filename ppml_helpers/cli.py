@@ -124,6 +124,25 @@ def _run(args) -> int:
     return 1 if failed else 0
 
 
+def _wheelhouse(args) -> int:
+    from . import wheelhouse
+
+    try:
+        if args.check:
+            for name, missing in wheelhouse.check_platforms(python_version=args.python_version).items():
+                print(f"{name:<15} " + ("every pin has a wheel" if not missing else
+                                        f"no wheel for {', '.join(missing)}"))
+            return 0
+        wheels = wheelhouse.download(args.dest, platform=args.platform, python_version=args.python_version)
+    except (ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    size = sum(w.stat().st_size for w in wheels) / 2**30
+    print(f"{len(wheels)} wheels, {size:.1f} GiB, in {args.dest}/ for {args.platform or 'this machine'}, "
+          f"Python {args.python_version}. On each laptop: make lab OFFLINE=1 WHEELHOUSE={args.dest}")
+    return 0
+
+
 def _slides(args) -> int:
     from .slides import install_vendor, write_decks
 
@@ -178,13 +197,21 @@ def main(argv=None) -> int:
     slides.add_argument("--out", default="slides", help="folder for the decks (default slides/, git-ignored)")
     slides.add_argument("--vendor", default="slides/.vendor",
                         help="folder for the decks' scripts, installed from npm if missing ('' for their CDNs)")
+    wh = sub.add_parser("wheelhouse", help="download the locked environment's wheels for an offline install")
+    wh.add_argument("--dest", default="wheelhouse", help="folder for the wheels (default wheelhouse/)")
+    wh.add_argument("--platform", default=None, help="a room laptop's platform (default: this machine's); "
+                    "one of linux-x86_64, linux-aarch64, macos-arm64, macos-x86_64, windows-amd64")
+    wh.add_argument("--python-version", default="3.11", help="the laptops' Python (default 3.11)")
+    wh.add_argument("--check", action="store_true",
+                    help="ask the package index which pins lack a wheel on each platform; download nothing")
     from .interview import terminal
 
     terminal.add_arguments(sub.add_parser(
         "quiz", help="practise the interview question bank (progress shared with notebook 09)"))
     args = parser.parse_args(argv)
     handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run, "quiz": terminal.run,
-                "guide": _guide, "slides": _slides}
+                "guide": _guide, "slides": _slides,
+                "wheelhouse": _wheelhouse}
     return handlers[args.command](args)
 
 

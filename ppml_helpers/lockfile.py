@@ -24,8 +24,9 @@ LOCK_PATH = Path("requirements") / "lock.txt"
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;]+)\s*(?:;\s*(.+))?$")
 
 
-def read_lock(path) -> dict[str, str]:
-    """``{canonical name: version}`` of the pins that apply to this interpreter and platform.
+def read_lock(path, environment: dict | None = None) -> dict[str, str]:
+    """``{canonical name: version}`` of the pins that apply to this interpreter and platform,
+    or to ``environment`` (marker variables such as ``sys_platform``, overriding this one's).
 
     A universal lock may pin a package twice under exclusive markers (one version below
     Python 3.12, another from it); only the pin whose marker holds here is kept.
@@ -43,7 +44,7 @@ def read_lock(path) -> dict[str, str]:
         if not m:
             raise ValueError(f"{path}, line {number}: {raw!r} is not a 'name==version' pin.")
         name, version, marker = m.groups()
-        if marker is None or Marker(marker).evaluate():
+        if marker is None or Marker(marker).evaluate(environment):
             pins[canonicalize_name(name)] = version
     return pins
 
