@@ -63,12 +63,15 @@ _SUBMODULES = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "
 
 # The _core names and every key of _LAZY (a test keeps the two in step).
 __all__ = [
+    "ATTACKS",
     "CONFIGURATION_SCENARIOS",
     "FAIL_MARK",
     "FLOWER_COUNTERPARTS",
     "NOT_ATTEMPTED",
     "NOT_ATTEMPTED_MARK",
     "PASS_MARK",
+    "PREMISES",
+    "QUICK_NUMBERS",
     "SERVER_VIEW_ITEMS",
     "TFF_CONCEPTS",
     "THREAT_ACTORS",
@@ -87,6 +90,7 @@ __all__ = [
     "check_client_update",
     "check_clip_and_noise",
     "check_clip_per_example",
+    "check_defence_for",
     "check_dirichlet_partition",
     "check_effective_noise_multiplier",
     "check_epsilon_from_counts",
@@ -110,6 +114,8 @@ __all__ = [
     "check_patient_epsilon",
     "check_plan_threshold",
     "check_poisson_batch",
+    "check_premise_is_sound",
+    "check_quick_numbers",
     "check_recover_excluded",
     "check_recover_label",
     "check_server_view",
