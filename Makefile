@@ -14,7 +14,7 @@ PASSES ?= 10
 # Jupyter refuses to start as root unless told; containers and CI often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv guide slides wheelhouse \
+.PHONY: lab lock test lint course fast-course data bench soak build federation capstone flower-sim clean-venv guide slides wheelhouse site \
 	tf-kernel syft-kernel appendix-kernels appendix-locks
 
 # OFFLINE=1: install from the wheelhouse that `make wheelhouse` filled, with the index off.
@@ -104,6 +104,11 @@ fast-course: $(STAMP)  ## every solution notebook in fast mode; its times go int
 
 wheelhouse: $(STAMP)  ## download every locked wheel into wheelhouse/ for an offline install (PLATFORM=macos-arm64 …, PYVER=3.11)
 	$(BIN)/ppml wheelhouse --dest $(WHEELHOUSE) $(if $(PLATFORM),--platform $(PLATFORM)) $(if $(PYVER),--python-version $(PYVER))
+
+SITE_RUNS := $(if $(FULL),runs/full,runs/fast)
+site: $(STAMP)  ## the course as a website in build/site, with fast-mode outputs (FULL=1: make course's full-mode ones)
+	@test -d $(SITE_RUNS) || $(MAKE) $(if $(FULL),course,fast-course)
+	$(BIN)/ppml site --runs $(SITE_RUNS) --out build/site
 
 SLIDES_SOURCE ?= runs/fast
 slides: $(STAMP)  ## reveal.js decks of the executed notebooks into slides/ (SLIDES_SOURCE=runs/full after make course)

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "build", "capstone", "cli", "config", "data", "doctor", "dp", "errors", "exercises", "fl", "guide", "he",
     "interview", "inversion", "kernels", "lockfile", "mia", "models", "mpc", "plots", "remote", "report", "runner",
-    "secagg", "slides", "tf_bridge", "train", "wheelhouse", "widgets",
+    "secagg", "site", "slides", "tf_bridge", "train", "wheelhouse", "widgets",
 )  # fmt: skip
 
 __all__ = ["Config", "__version__", "setup", *_SUBMODULES]

@@ -124,6 +124,18 @@ def _run(args) -> int:
     return 1 if failed else 0
 
 
+def _site(args) -> int:
+    from .site import build_site
+
+    try:
+        home = build_site(args.runs, args.out)
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"the website is in {args.out}/: open {home} (or serve it: python -m http.server -d {args.out})")
+    return 0
+
+
 def _wheelhouse(args) -> int:
     from . import wheelhouse
 
@@ -204,6 +216,9 @@ def main(argv=None) -> int:
     wh.add_argument("--python-version", default="3.11", help="the laptops' Python (default 3.11)")
     wh.add_argument("--check", action="store_true",
                     help="ask the package index which pins lack a wheel on each platform; download nothing")
+    site = sub.add_parser("site", help="build the course as a website (make site)")
+    site.add_argument("--runs", default="runs/fast", help="executed notebooks (default runs/fast; runs/full for FULL=1)")
+    site.add_argument("--out", default="build/site", help="where the website goes (default build/site)")
     from .interview import terminal
 
     terminal.add_arguments(sub.add_parser(
@@ -211,7 +226,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     handlers = {"doctor": _doctor, "data": _data, "build": _build, "run": _run, "quiz": terminal.run,
                 "guide": _guide, "slides": _slides,
-                "wheelhouse": _wheelhouse}
+                "wheelhouse": _wheelhouse, "site": _site}
     return handlers[args.command](args)
 
 
