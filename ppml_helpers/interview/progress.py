@@ -51,7 +51,7 @@ def _now(now):
 
 @dataclass
 class Progress:
-    """Per-question state ``{id: {box, due, seen, grades}}``, read from and saved to ``path``."""
+    """Per-question state ``{id: {box, due, grades}}``, read from and saved to ``path``."""
 
     path: Path
     questions: dict = field(default_factory=dict)
