@@ -137,5 +137,24 @@ capstone: $(STAMP)  ## notebook 08's consortium: TLS SuperLink + 5 hospital Supe
 flower-sim: $(STAMP)  ## flwr run flower_app on the simulation engine (SIM_SUPERNODES=10), then stop the SuperLink flwr left
 	$(BIN)/python flower_app/federation.py --simulation --supernodes $(SIM_SUPERNODES) $(FEDERATION_ARGS)
 
+# A federation across the room (docs/room_federation.md): the instructor's laptop runs the SuperLink,
+# each learner's laptop a SuperNode with its own key and partition; TLS and SuperNode authentication on.
+SEATS ?=
+ROOM_HOST ?=
+ROOM_PORT ?= 9092
+MIN_NODES ?=
+ROOM_RUN_CONFIG ?=
+ROOM_ARGS ?=
+.PHONY: room-superlink room-supernode room-run
+
+room-superlink: $(STAMP)  ## instructor: TLS certificates (ROOM_HOST, default the LAN address) and SEATS seat keys in room/, SuperLink with node auth on port ROOM_PORT (9092), prints what learners type
+	$(BIN)/python flower_app/room.py superlink --seats "$(SEATS)" --port "$(ROOM_PORT)" $(if $(ROOM_HOST),--host "$(ROOM_HOST)") $(ROOM_ARGS)
+
+room-supernode: $(STAMP)  ## learner: join the room, make room-supernode SUPERLINK=host:port PARTITION=k SEATS=n KEY=room/seat-k/seat-k.key (CA: ca.crt beside KEY)
+	$(BIN)/python flower_app/room.py supernode --superlink "$(SUPERLINK)" --partition "$(PARTITION)" --seats "$(SEATS)" --key "$(KEY)" $(if $(CA),--ca "$(CA)") $(ROOM_ARGS)
+
+room-run: $(STAMP)  ## instructor, once the seats have joined: train flower_app across the room (MIN_NODES, default all; ROOM_RUN_CONFIG), per-round accuracy
+	$(BIN)/python flower_app/room.py run $(if $(MIN_NODES),--min-nodes "$(MIN_NODES)") $(if $(ROOM_RUN_CONFIG),--run-config "$(ROOM_RUN_CONFIG)") $(ROOM_ARGS)
+
 clean-venv:
 	rm -rf $(VENV) $(APPENDIX_KERNELS:%=.venv-%)
