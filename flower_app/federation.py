@@ -80,63 +80,98 @@ class Certificates:
     server_key: Path
 
 
-def make_certificates(directory: Path, *, days: int = 365) -> Certificates:
-    """Write a self-signed CA and a server certificate for 127.0.0.1 and localhost.
+#: Names every server certificate carries, so 127.0.0.1 and localhost always work.
+LOOPBACK = ("localhost", "127.0.0.1")
 
-    Reuses the files in ``directory`` while they are valid for at least another day.
-    Made with ``cryptography`` (EC P-256, SHA-256): the same files ``openssl`` would give.
+
+def _subject_alternative_names(hosts: Sequence[str]) -> list:
+    """Certificate names for ``hosts`` (IP addresses or DNS names, lower-cased), without repeats."""
+    from cryptography import x509
+
+    names, seen = [], set()
+    for host in hosts:
+        try:
+            name = x509.IPAddress(ipaddress.ip_address(host))
+        except ValueError:
+            name = x509.DNSName(host.lower())
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    return names
+
+
+def make_certificates(directory: Path, *, hosts: Sequence[str] = (), days: int = 365) -> Certificates:
+    """A CA (``ca.crt``, its key ``ca.key`` kept beside it) and a server certificate it signed
+    for ``hosts`` plus 127.0.0.1 and localhost.
+
+    The CA is reused while valid for another day; the server certificate too, unless its names
+    changed, and then the same CA signs a new one, so a ``ca.crt`` handed out earlier stays valid
+    (the room federation's new address on the day). EC P-256, SHA-256, made with ``cryptography``:
+    the same files ``openssl`` would give.
+
+    Raises:
+        ValueError: ``days`` below 2.
     """
     from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     if days < 2:
         raise ValueError(f"days must be at least 2. Got {days}.")
+    names = _subject_alternative_names([*hosts, *LOOPBACK])
     certs = Certificates(directory / "ca.crt", directory / "server.crt", directory / "server.key")
-    if all(p.exists() for p in (certs.ca, certs.server_cert, certs.server_key)):
-        cert = x509.load_pem_x509_certificate(certs.server_cert.read_bytes())
-        if cert.not_valid_after_utc > dt.datetime.now(dt.UTC) + dt.timedelta(days=1):
-            return certs
+    ca_key_path = directory / "ca.key"
+    now = dt.datetime.now(dt.UTC)
+    soon = now + dt.timedelta(days=1)
+    pem = serialization.Encoding.PEM
+
+    def build(subject, issuer, public_key, signer, *extensions):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days)))
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(signer, hashes.SHA256())
+
+    def write_key(path: Path, key) -> None:
+        path.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        path.chmod(0o600)
 
     directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ppml-course federation CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_cert = x509.load_pem_x509_certificate(certs.ca.read_bytes()) if certs.ca.exists() else None
+    if ca_cert is None or not ca_key_path.exists() or ca_cert.not_valid_after_utc <= soon:
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ppml-course CA")])
+        ca_cert = build(ca_name, ca_name, ca_key.public_key(), ca_key,
+                        (x509.BasicConstraints(ca=True, path_length=None), True),
+                        (x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), True))
+        write_key(ca_key_path, ca_key)
+        certs.ca.write_bytes(ca_cert.public_bytes(pem))
+        certs.server_cert.unlink(missing_ok=True)
+    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+
+    if certs.server_cert.exists() and certs.server_key.exists():
+        server = x509.load_pem_x509_certificate(certs.server_cert.read_bytes())
+        try:
+            server.verify_directly_issued_by(ca_cert)
+            current = list(server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+            if current == names and server.not_valid_after_utc > soon:
+                return certs
+        except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+            pass  # not ours, or unreadable: issue a new one
     server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-        ]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    certs.ca.write_bytes(ca_cert.public_bytes(pem))
-    certs.server_cert.write_bytes(server_cert.public_bytes(pem))
-    certs.server_key.write_bytes(server_key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    certs.server_key.chmod(0o600)
+    first = hosts[0] if hosts else "localhost"
+    server = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, str(first))]),
+                   ca_cert.subject, server_key.public_key(), ca_key,
+                   (x509.SubjectAlternativeName(names), False),
+                   (x509.BasicConstraints(ca=False, path_length=None), True),
+                   (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False))
+    write_key(certs.server_key, server_key)
+    certs.server_cert.write_bytes(server.public_bytes(pem))
     return certs
 
 

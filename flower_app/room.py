@@ -53,7 +53,6 @@ register a key. Run it on a network you trust, and stop the SuperLink after the 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import ipaddress
 import json
 import re
@@ -76,13 +75,13 @@ from federation import (
     FLWR_HOME,
     PROJECT_DIR,
     RUN_ID_LINE,
-    Certificates,
     Federation,
     _log_dir,
     _run_app,
     _tool,
     flower_env,
     free_ports,
+    make_certificates,
     print_table,
     write_connection,
 )
@@ -92,7 +91,6 @@ CONNECTION = "ppml-room"
 DEFAULT_PORT = 9092
 #: every online laptop trains in every round (the app's default, 0.5, would leave half idle)
 ROOM_RUN_CONFIG = "fraction-train=1.0"
-LOOPBACK = ("127.0.0.1", "localhost")
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
@@ -232,89 +230,6 @@ def lan_address() -> str:
 
 
 # ---------------------------------------------------------------- certificates and keys
-def make_room_certificates(directory: Path, hosts: Sequence[str], *, days: int = 365) -> Certificates:
-    """A CA (``ca.crt``, its key ``ca.key`` kept) and a server certificate naming ``hosts`` plus
-    127.0.0.1 and localhost. The CA is reused while valid for another day; the server
-    certificate is reissued (by the same CA) when the names change, so a learner's ``ca.crt``
-    survives a new address on the day. EC P-256, SHA-256, made with ``cryptography``."""
-    from cryptography import x509
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    if days < 2:
-        raise ValueError(f"days must be at least 2. Got {days}.")
-    names = _subject_alternative_names([*hosts, *LOOPBACK])
-    certs = Certificates(directory / "ca.crt", directory / "server.crt", directory / "server.key")
-    ca_key_path = directory / "ca.key"
-    now = dt.datetime.now(dt.UTC)
-    soon = now + dt.timedelta(days=1)
-    pem = serialization.Encoding.PEM
-
-    def build(subject, issuer, public_key, signer, *extensions):
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=days)))
-        for extension, critical in extensions:
-            builder = builder.add_extension(extension, critical=critical)
-        return builder.sign(signer, hashes.SHA256())
-
-    def write_key(path: Path, key) -> None:
-        path.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-        path.chmod(0o600)
-
-    directory.mkdir(parents=True, exist_ok=True)
-    ca_cert = x509.load_pem_x509_certificate(certs.ca.read_bytes()) if certs.ca.exists() else None
-    if ca_cert is None or not ca_key_path.exists() or ca_cert.not_valid_after_utc <= soon:
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ppml-course room CA")])
-        ca_cert = build(ca_name, ca_name, ca_key.public_key(), ca_key,
-                        (x509.BasicConstraints(ca=True, path_length=None), True),
-                        (x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), True))
-        write_key(ca_key_path, ca_key)
-        certs.ca.write_bytes(ca_cert.public_bytes(pem))
-        certs.server_cert.unlink(missing_ok=True)
-    ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
-
-    if certs.server_cert.exists() and certs.server_key.exists():
-        server = x509.load_pem_x509_certificate(certs.server_cert.read_bytes())
-        try:
-            server.verify_directly_issued_by(ca_cert)
-            current = set(server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
-            if current == set(names) and server.not_valid_after_utc > soon:
-                return certs
-        except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
-            pass  # not ours, or unreadable: issue a new one
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, str(hosts[0]) if hosts else "localhost")]),
-                   ca_cert.subject, server_key.public_key(), ca_key,
-                   (x509.SubjectAlternativeName(names), False),
-                   (x509.BasicConstraints(ca=False, path_length=None), True),
-                   (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False))
-    write_key(certs.server_key, server_key)
-    certs.server_cert.write_bytes(server.public_bytes(pem))
-    return certs
-
-
-def _subject_alternative_names(hosts: Sequence[str]) -> list:
-    from cryptography import x509
-
-    names, seen = [], set()
-    for host in hosts:
-        host = check_host(host)
-        if host in seen:
-            continue
-        seen.add(host)
-        try:
-            names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            names.append(x509.DNSName(host))
-    return names
-
-
 @dataclass(frozen=True)
 class Seat:
     """One learner's seat: its number, its key pair (OpenSSH format) and the folder to hand out."""
@@ -407,8 +322,8 @@ def serve(*, seats, hosts: Sequence[str] = (), port=DEFAULT_PORT, listen: str = 
             raise ValueError(f"ROOM_PORT {port} is not free on {listen} ({err.strerror}): is a room-superlink already "
                              "running? Stop it, or choose another with ROOM_PORT=... (--port).") from None
     room_dir = Path(room_dir).resolve()
-    names = list(dict.fromkeys([*hosts, local, *LOOPBACK]))
-    certs = make_room_certificates(room_dir / "tls", names)
+    names = list(dict.fromkeys([*hosts, local]))
+    certs = make_certificates(room_dir / "tls", hosts=names)
     seat_list = make_seat_keys(room_dir / "seats", n)
     address = Address(hosts[0], port)
     for seat in seat_list:

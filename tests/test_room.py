@@ -78,7 +78,7 @@ def test_a_missing_key_file_says_where_the_key_comes_from(tmp_path):
 
 def test_a_public_key_or_certificate_is_not_taken_for_the_private_key(tmp_path):
     [seat] = room.make_seat_keys(tmp_path / "seats", 2)[:1]
-    certs = room.make_room_certificates(tmp_path / "tls", ["127.0.0.1"])
+    certs = federation.make_certificates(tmp_path / "tls", hosts=["127.0.0.1"])
     for wrong in (seat.public_key, certs.ca):
         with pytest.raises(ValueError, match=r"is not an EC private key in OpenSSH format: pass seat-k\.key"):
             room.check_key_file(wrong)
@@ -142,8 +142,8 @@ def _sans(certs):
     return set(map(str, san.get_values_for_type(x509.IPAddress))) | set(san.get_values_for_type(x509.DNSName))
 
 
-def test_room_certificates_name_the_host_and_loopback_and_chain_to_the_ca(tmp_path):
-    certs = room.make_room_certificates(tmp_path, ["192.168.1.20", "Teacher.local"])
+def test_certificates_name_the_room_s_host_and_loopback_and_chain_to_the_ca(tmp_path):
+    certs = federation.make_certificates(tmp_path, hosts=["192.168.1.20", "Teacher.local"])
     assert _sans(certs) == {"192.168.1.20", "teacher.local", "127.0.0.1", "localhost"}
     ca = x509.load_pem_x509_certificate(certs.ca.read_bytes())
     x509.load_pem_x509_certificate(certs.server_cert.read_bytes()).verify_directly_issued_by(ca)
@@ -152,11 +152,11 @@ def test_room_certificates_name_the_host_and_loopback_and_chain_to_the_ca(tmp_pa
 
 
 def test_a_new_address_reissues_the_server_certificate_from_the_same_ca(tmp_path):
-    first = room.make_room_certificates(tmp_path, ["192.168.1.20"])
+    first = federation.make_certificates(tmp_path, hosts=["192.168.1.20"])
     ca, server = first.ca.read_bytes(), first.server_cert.read_bytes()
-    room.make_room_certificates(tmp_path, ["192.168.1.20"])
+    federation.make_certificates(tmp_path, hosts=["192.168.1.20"])
     assert (first.ca.read_bytes(), first.server_cert.read_bytes()) == (ca, server)  # same names: reused
-    second = room.make_room_certificates(tmp_path, ["10.0.0.7"])
+    second = federation.make_certificates(tmp_path, hosts=["10.0.0.7"])
     assert second.ca.read_bytes() == ca  # the learners' ca.crt stays valid
     assert second.server_cert.read_bytes() != server
     assert _sans(second) == {"10.0.0.7", "127.0.0.1", "localhost"}
