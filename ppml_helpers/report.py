@@ -86,9 +86,11 @@ def headline(notebook: str, **values) -> Headline:
 
 
 def read_headlines(folder) -> dict[str, Headline]:
-    """Every headline JSON in ``folder``, keyed by notebook name."""
+    """Every headline JSON in ``folder``, keyed by notebook name (other JSON files there, such
+    as ``ppml run --save``'s ``timings.json``, are not headlines and are skipped)."""
     found = {}
     for path in sorted(Path(folder).glob("*.json")):
         data = json.loads(path.read_text())
-        found[data["notebook"]] = Headline(data["notebook"], data["values"], data["fast"])
+        if isinstance(data, dict) and {"notebook", "values", "fast"} <= set(data):
+            found[data["notebook"]] = Headline(data["notebook"], data["values"], data["fast"])
     return found

@@ -136,3 +136,10 @@ def test_headline_repr_shows_values_and_mode():
 def test_headline_html_has_one_row_per_value():
     html = Headline("nb", {"a": 1, "b": 2.0}, fast=False)._repr_html_()
     assert html.count("<tr>") == 2 and "full mode" in html
+
+
+def test_read_headlines_skips_the_run_s_timings(tmp_path):
+    """ppml run --save writes timings.json beside the headlines; it is not a headline."""
+    (tmp_path / "03_x.json").write_text(json.dumps({"notebook": "03_x", "fast": True, "values": {"a": 1}}))
+    (tmp_path / "timings.json").write_text(json.dumps({"03_x": {"seconds": 1.0, "fast": True}}))
+    assert read_headlines(tmp_path) == {"03_x": Headline("03_x", {"a": 1}, True)}
