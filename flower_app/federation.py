@@ -54,6 +54,8 @@ from pathlib import Path
 
 import psutil
 
+from ppml_helpers.kernels import stop_processes  # SIGTERM, then SIGKILL what is still alive
+
 APP_DIR = Path(__file__).resolve().parent
 CAPSTONE_DIR = APP_DIR / "capstone"  # notebook 08's app (`--app capstone`, `make capstone`)
 PROJECT_DIR = APP_DIR.parent
@@ -232,22 +234,6 @@ def tagged_processes(tag: str) -> list[psutil.Process]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
     return found
-
-
-def stop_processes(procs: Sequence[psutil.Process], timeout: float = 10.0) -> None:
-    """SIGTERM ``procs``, then SIGKILL those still alive after ``timeout`` seconds."""
-    for p in procs:
-        try:
-            p.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(procs, timeout=timeout)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=timeout)
 
 
 @dataclass

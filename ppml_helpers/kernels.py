@@ -86,8 +86,8 @@ def require_kernel(name: str, notebook: str = "this notebook") -> str:
 
 def stop_processes(procs, timeout: float = 10) -> list[int]:
     """Terminate ``procs`` (``psutil.Process`` objects), kill those still alive after ``timeout``
-    seconds, and return their pids: how the runner stops what a notebook left behind and how
-    A1 stops TFF's ``worker_binary``."""
+    seconds, and return their pids: how the runner stops what a notebook left behind, how
+    A1 stops TFF's ``worker_binary`` and how ``flower_app/federation.py`` stops its processes."""
     import psutil
 
     procs = list(procs)
@@ -102,4 +102,5 @@ def stop_processes(procs, timeout: float = 10) -> list[int]:
             proc.kill()
         except psutil.Error:
             pass
+    psutil.wait_procs(alive, timeout=timeout)  # reaped, so no zombie outlives the call
     return [p.pid for p in procs]
