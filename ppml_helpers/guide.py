@@ -157,15 +157,13 @@ COMMON_ERRORS = {
     ],
     "09_interview_prep": [
         ("edited the quiz's progress file by hand and broke it",
-         "ph.interview.Progress.load(_broken_progress_file())"),
+         "ph.interview.Progress.load(_broken_progress_file(tmp))"),
     ],
 }
 
 
-def _broken_progress_file():
-    import tempfile
-
-    path = Path(tempfile.mkdtemp(prefix="ppml-guide-")) / "quiz_progress.json"
+def _broken_progress_file(folder) -> Path:
+    path = Path(folder) / "quiz_progress.json"
     path.write_text('{"version": 1, "questions": ')
     return path
 
@@ -177,22 +175,25 @@ def learner_errors() -> dict[str, list[tuple[str, str, str]]]:
     Raises:
         AssertionError: a call in ``COMMON_ERRORS`` no longer raises.
     """
+    import tempfile
+
     import numpy as np
     import torch
 
     import ppml_helpers as ph
 
-    env = {"ph": ph, "np": np, "torch": torch, "_broken_progress_file": _broken_progress_file}
     out: dict[str, list[tuple[str, str, str]]] = {}
-    for stem, cases in COMMON_ERRORS.items():
-        for what, call in cases:
-            try:
-                eval(call, env)  # the catalogue's own calls
-            except Exception as exc:
-                message = re.sub(r"/tmp/\S+/quiz_progress\.json", "<your progress file>", str(exc))
-                out.setdefault(stem, []).append((what, call, f"{type(exc).__name__}: {message}"))
-            else:
-                raise AssertionError(f"COMMON_ERRORS[{stem!r}]: {call} no longer raises; update the catalogue.")
+    with tempfile.TemporaryDirectory(prefix="ppml-guide-") as tmp:
+        env = {"ph": ph, "np": np, "torch": torch, "_broken_progress_file": _broken_progress_file, "tmp": tmp}
+        for stem, cases in COMMON_ERRORS.items():
+            for what, call in cases:
+                try:
+                    eval(call, env)  # the catalogue's own calls
+                except Exception as exc:
+                    message = str(exc).replace(str(Path(tmp) / "quiz_progress.json"), "<your progress file>")
+                    out.setdefault(stem, []).append((what, call, f"{type(exc).__name__}: {message}"))
+                else:
+                    raise AssertionError(f"COMMON_ERRORS[{stem!r}]: {call} no longer raises; update the catalogue.")
     return out
 
 

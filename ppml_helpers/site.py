@@ -25,15 +25,12 @@ author = "the course's authors"
 extensions = ["myst_nb"]
 html_theme = "sphinx_book_theme"
 html_title = project
-html_theme_options = {{"show_toc_level": 2, "use_download_button": False, "use_fullscreen_button": False}}
+html_theme_options = {"show_toc_level": 2, "use_download_button": False, "use_fullscreen_button": False}
 nb_execution_mode = "off"          # the outputs are a run's, kept by ppml run --save
 myst_enable_extensions = ["dollarmath", "amsmath"]
 suppress_warnings = ["myst.header", "misc.highlighting_failure", "mystnb.unknown_mime_type"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
-html_static_path = []
-html_last_updated_fmt = None
 html_copy_source = False
-mode = {mode!r}
 '''
 
 
@@ -74,8 +71,7 @@ def stage(runs, dest) -> list[str]:
         shutil.rmtree(dest)
     (dest / "notebooks").mkdir(parents=True)
     (dest / "student").mkdir()
-    mode = "full" if "full" in runs.name else "fast"
-    (dest / "conf.py").write_text(CONF.format(mode=mode), encoding="utf-8")
+    (dest / "conf.py").write_text(CONF, encoding="utf-8")
     for s in stems:
         shutil.copy(runs / f"{s}.ipynb", dest / "notebooks" / f"{s}.ipynb")
         shutil.copy(ROOT / "notebooks" / f"{s}.ipynb", dest / "student" / f"{s}.ipynb")
