@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 from pathlib import Path
 
 import fast_runs
 import nbformat
 import pytest
+from kernel_guard import need_kernels
 
 from ppml_helpers import exercises
 from ppml_helpers.build import build_notebook, render
 from ppml_helpers.exercises import FAIL_MARK, NOT_ATTEMPTED, NOT_ATTEMPTED_MARK, PASS_MARK
-from ppml_helpers.kernels import APPENDIX_KERNELS, installed_kernels, kernel_name
+from ppml_helpers.kernels import kernel_name
 from ppml_helpers.runner import execute_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,15 +157,8 @@ def _ids(paths):
 
 
 def _needs_its_kernel(path):
-    """An appendix runs in its own kernel (`make tf-kernel` / `make syft-kernel`, which `make test`
-    builds first). Without it the test skips, saying how to build it, except where
-    PPML_REQUIRE_KERNELS=1 (CI's .ci/run sets it): there a missing kernel fails."""
-    name = kernel_name(nbformat.read(path, as_version=4))
-    if name in APPENDIX_KERNELS and name not in installed_kernels():
-        message = f"kernel {name} not installed: `make {APPENDIX_KERNELS[name].make_target}`"
-        if os.environ.get("PPML_REQUIRE_KERNELS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    """An appendix runs in its own kernel (`make tf-kernel` / `make syft-kernel`)."""
+    need_kernels(kernel_name(nbformat.read(path, as_version=4)))
 
 
 def _text(cell) -> str:

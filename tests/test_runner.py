@@ -8,6 +8,7 @@ import os
 
 import nbformat
 import pytest
+from kernel_guard import need_kernels
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ppml_helpers import kernels
@@ -150,11 +151,7 @@ def test_an_appendix_kernel_ignores_a_pythonpath_into_the_course_venv(tmp_path, 
     imported numpy 2 from .venv over its own numpy 1 (CI, 2026-12-06). The kernel spec blanks it."""
     import sys
 
-    if kernel not in kernels.installed_kernels():
-        message = f"kernel {kernel} not installed: `make {kernels.APPENDIX_KERNELS[kernel].make_target}`"
-        if os.environ.get("PPML_REQUIRE_KERNELS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    need_kernels(kernel)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
     path = _with_kernel(_write(tmp_path, new_code_cell(
         "import sys, numpy\nprint(numpy.__version__, numpy.__file__, sys.executable)")), kernel)

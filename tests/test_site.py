@@ -5,7 +5,6 @@ its figures, the student notebooks download, and no internal link is broken."""
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 from pathlib import Path
@@ -14,8 +13,9 @@ from urllib.parse import unquote, urlsplit
 import fast_runs
 import nbformat
 import pytest
+from kernel_guard import need_kernels
 
-from ppml_helpers.kernels import APPENDIX_KERNELS, installed_kernels, kernel_name
+from ppml_helpers.kernels import kernel_name
 from ppml_helpers.runner import run_notebooks
 from ppml_helpers.site import build_site
 
@@ -26,13 +26,7 @@ SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 def _executed_copies():
     """The fast runs test_notebooks.py kept; a notebook missing or changed since is run here."""
     stale = [p for p in SOLUTIONS if not fast_runs.is_current(p.stem)]
-    missing_kernel = [p.stem for p in stale if kernel_name(nbformat.read(p, as_version=4)) in APPENDIX_KERNELS
-                      and kernel_name(nbformat.read(p, as_version=4)) not in installed_kernels()]
-    if missing_kernel:
-        message = f"the appendix kernels of {missing_kernel} are not installed: `make appendix-kernels`"
-        if os.environ.get("PPML_REQUIRE_KERNELS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    need_kernels(*(kernel_name(nbformat.read(p, as_version=4)) for p in stale))
     failed = [r for r in run_notebooks(stale, fast=True, save_dir=fast_runs.FAST_RUNS) if r.error]
     assert not failed, [(r.path.name, r.error) for r in failed]
     return fast_runs.FAST_RUNS
