@@ -30,17 +30,34 @@ RUBRIC = (
 
 @dataclass(frozen=True)
 class Reveal:
-    """What the quiz shows once the learner has written an answer."""
+    """What the quiz shows once the learner has written an answer: the question's strategy,
+    follow-ups and wrong answers, its sample answer with the measured numbers filled in, and
+    for a "prove it" question the live values and whether the answer stated them."""
 
     question: Question
-    strategy: str
     sample_answer: str
-    follow_ups: tuple[str, ...]
-    wrong_answers: tuple[str, ...]
-    flawed_premise: str | None
     #: (live value, stated in the answer?) for a question with a "prove it" computation
     numbers: tuple[tuple[float, bool], ...] = ()
-    prove_it: str | None = None
+
+    @property
+    def strategy(self) -> str:
+        return self.question.strategy
+
+    @property
+    def follow_ups(self) -> tuple[str, ...]:
+        return self.question.follow_ups
+
+    @property
+    def wrong_answers(self) -> tuple[str, ...]:
+        return self.question.wrong_answers
+
+    @property
+    def flawed_premise(self) -> str | None:
+        return self.question.flawed_premise
+
+    @property
+    def prove_it(self) -> str | None:
+        return self.question.prove_it.explain if self.question.prove_it else None
 
 
 class QuizSession:
@@ -60,7 +77,6 @@ class QuizSession:
         self.measured = measured
         self.clock = clock  # a function returning "now" (tests); None: the real time
         self.current: Question | None = None
-        self.answer = ""
         self.revealed = False
         self.graded: list[tuple[str, str]] = []
 
@@ -71,7 +87,7 @@ class QuizSession:
         """The next question (``None`` when no question matches the filters)."""
         recent = [qid for qid, _ in self.graded[-1:]]
         self.current = self.progress.draw(self.questions, now=self._now(), rng=self.rng, exclude=recent)
-        self.answer, self.revealed = "", False
+        self.revealed = False
         return self.current
 
     def reveal(self, answer: str) -> Reveal:
@@ -84,10 +100,9 @@ class QuizSession:
         q = self._need_question()
         if not isinstance(answer, str) or not answer.strip():
             raise ValueError("answer must be what you would say, written before revealing: got an empty answer.")
-        self.answer, self.revealed = answer, True
+        self.revealed = True
         numbers = tuple(check_numbers(q, answer)) if q.prove_it else ()
-        return Reveal(q, q.strategy, render(q.sample_answer, self.measured), q.follow_ups, q.wrong_answers,
-                      q.flawed_premise, numbers, q.prove_it.explain if q.prove_it else None)
+        return Reveal(q, render(q.sample_answer, self.measured), numbers)
 
     def grade(self, grade: str) -> dict:
         """Self-grade the revealed question (again / hard / good), schedule it and save.
